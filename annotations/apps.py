@@ -2,4 +2,4 @@ from django.apps import AppConfig
 
 
 class AnnotationsConfig(AppConfig):
-    name = 'annotations'
+    name = "annotations"

@@ -1,3 +1,232 @@
-from django.shortcuts import render
+import uuid
 
-# Create your views here.
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from articles.models import Article
+
+from .anchoring import Anchor, AnchorError, Quote, quote_at, resolve, sentences
+from .forms import AnnotationEditForm, SelectionForm, SentenceRangeForm
+from .models import Annotation, Label
+from .rendering import label_counts, render_blocks
+
+
+def reader_context(request: HttpRequest, article: Article, **extra) -> dict:
+    """Everything the article page shows: blocks with highlights, cards, counts.
+
+    Three queries whatever the number of annotations: blocks, annotations, authors (joined).
+    """
+    blocks = list(article.blocks.order_by("position"))
+    annotations = list(
+        Annotation.objects.visible_to(request.user)
+        .filter(article=article)
+        .select_related("author", "start_block", "end_block")
+        .in_document_order()
+    )
+    for annotation in annotations:
+        annotation.is_mine = annotation.author_id == request.user.pk
+    return {
+        "article": article,
+        "blocks": render_blocks(blocks, annotations),
+        "annotations": annotations,
+        "counts": label_counts(annotations),
+        "labels": Label,
+        **extra,
+    }
+
+
+def _changed(
+    request: HttpRequest,
+    article: Article,
+    positions: set[int],
+    event: str,
+    annotation_id: int | None = None,
+) -> HttpResponse:
+    """After a write: the re-rendered blocks it touched and the margin, as out-of-band swaps."""
+    if not request.htmx:
+        target = article.get_absolute_url()
+        return redirect(f"{target}#annotation-{annotation_id}" if annotation_id else target)
+    context = reader_context(request, article)
+    context["changed_blocks"] = [b for b in context["blocks"] if b.position in positions]
+    response = render(request, "annotations/_changed.html", context)
+    return trigger_client_event(response, event, {"id": annotation_id})
+
+
+def _refuse(request: HttpRequest, message: str, status: int = 422, article=None) -> HttpResponse:
+    """A clear message the user sees, and nothing stored."""
+    if request.htmx:
+        return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+    return render(
+        request, "annotations/refused.html", {"message": message, "article": article}, status=status
+    )
+
+
+def _positions(annotation: Annotation) -> set[int]:
+    if annotation.start_block is None or annotation.end_block is None:
+        return set()
+    return set(range(annotation.start_block.position, annotation.end_block.position + 1))
+
+
+def _create(
+    request: HttpRequest,
+    article: Article,
+    blocks,
+    anchor: Anchor,
+    label: str,
+    note: str,
+    submission_key: uuid.UUID | None,
+) -> HttpResponse:
+    """Store one annotation per submission key; a repeat answers with the first one."""
+    quote = quote_at([b.text for b in blocks], anchor)
+    fields = {
+        "article": article,
+        "author": request.user,
+        "start_block": blocks[anchor.start_block],
+        "start_offset": anchor.start_offset,
+        "end_block": blocks[anchor.end_block],
+        "end_offset": anchor.end_offset,
+        "exact": quote.exact,
+        "prefix": quote.prefix,
+        "suffix": quote.suffix,
+        "label": label,
+        "note": note.strip(),
+        "submission_key": submission_key,
+    }
+    repeat = Annotation.objects.filter(author=request.user, submission_key=submission_key)
+    annotation = repeat.first() if submission_key else None
+    if annotation is None:
+        try:
+            with transaction.atomic():
+                annotation = Annotation.objects.create(**fields)
+        except IntegrityError:
+            # The same submission raced us in another request: it won, answer with its result.
+            annotation = repeat.get()
+    return _changed(request, article, _positions(annotation), "annotationCreated", annotation.pk)
+
+
+def _first_error(form) -> str:
+    for errors in form.errors.values():
+        return errors[0]
+    return "Something in the form is not right."
+
+
+@require_POST
+def create(request: HttpRequest, slug: str) -> HttpResponse:
+    article = get_object_or_404(Article.objects.published(), slug=slug)
+    if not request.user.is_authenticated:
+        if request.htmx:
+            return _refuse(request, "Sign in to annotate.", status=403)
+        return redirect(f"/accounts/login/?next={article.get_absolute_url()}")
+    form = SelectionForm(request.POST)
+    if not form.is_valid():
+        return _refuse(request, _first_error(form), article=article)
+    data = form.cleaned_data
+    blocks = list(article.blocks.order_by("position"))
+    # Positions the page showed are 1-based; a position outside this article is no anchor,
+    # and the quote alone then has to find its place.
+    anchor = Anchor(
+        data["start_block"] - 1, data["start_offset"], data["end_block"] - 1, data["end_offset"]
+    )
+    try:
+        anchor = resolve(
+            [b.text for b in blocks],
+            anchor,
+            Quote(data["exact"], data["prefix"], data["suffix"]),
+        )
+    except AnchorError as error:
+        return _refuse(request, str(error), article=article)
+    return _create(
+        request, article, blocks, anchor, data["label"], data["note"], data["submission_key"]
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def annotate_block(request: HttpRequest, slug: str, position: int) -> HttpResponse:
+    """The keyboard path: choose a range of one paragraph's sentences and a label."""
+    article = get_object_or_404(Article.objects.published(), slug=slug)
+    blocks = list(article.blocks.order_by("position"))
+    if not 1 <= position <= len(blocks):
+        return _refuse(request, "That paragraph is not in this article.", 404, article)
+    index = position - 1
+    block = blocks[index]
+    ranges = sentences(block.text)
+    form = SentenceRangeForm(
+        request.POST or None,
+        sentences=[block.text[a:b] for a, b in ranges],
+        initial={"submission_key": uuid.uuid4(), "first_sentence": 1, "last_sentence": 1},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        start, end = ranges[data["first_sentence"] - 1][0], ranges[data["last_sentence"] - 1][1]
+        anchor = Anchor(index, start, index, end)
+        return _create(
+            request,
+            article,
+            blocks,
+            anchor,
+            data["label"],
+            data["note"],
+            data["submission_key"],
+        )
+    # Not "block": inside {% block %} tags that name means the template block.
+    context = {"article": article, "paragraph": block, "form": form, "labels": Label}
+    template = "annotations/block_annotate.html"
+    if request.htmx:
+        template += "#block-annotate-form"
+    return render(request, template, context, status=422 if form.errors else 200)
+
+
+def _own_annotation(request: HttpRequest, pk: int) -> Annotation:
+    # Someone else's annotation looks exactly like a missing one.
+    return get_object_or_404(
+        Annotation.objects.owned_by(request.user).select_related(
+            "article", "author", "start_block", "end_block"
+        ),
+        pk=pk,
+    )
+
+
+def card(request: HttpRequest, pk: int) -> HttpResponse:
+    annotation = get_object_or_404(
+        Annotation.objects.visible_to(request.user).select_related(
+            "article", "author", "start_block", "end_block"
+        ),
+        pk=pk,
+    )
+    annotation.is_mine = annotation.author_id == request.user.pk
+    if not request.htmx:
+        return redirect(annotation.get_absolute_url())
+    return render(request, "articles/article_detail.html#card", {"annotation": annotation})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    annotation = _own_annotation(request, pk)
+    form = AnnotationEditForm(request.POST or None, instance=annotation)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        return _changed(
+            request, annotation.article, _positions(annotation), "annotationChanged", annotation.pk
+        )
+    context = {"annotation": annotation, "form": form, "labels": Label}
+    template = "annotations/annotation_edit.html"
+    if request.htmx:
+        template += "#annotation-edit-form"
+    return render(request, template, context, status=422 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def delete(request: HttpRequest, pk: int) -> HttpResponse:
+    annotation = _own_annotation(request, pk)
+    if request.method == "POST":
+        article, positions = annotation.article, _positions(annotation)
+        annotation.delete()
+        return _changed(request, article, positions, "annotationDeleted")
+    return render(request, "annotations/annotation_delete.html", {"annotation": annotation})

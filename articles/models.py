@@ -1,3 +1,147 @@
-from django.db import models
+import calendar
+import math
 
-# Create your models here.
+from django.db import models, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.text import slugify
+
+WORDS_PER_MINUTE = 230
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Article.Status.PUBLISHED)
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    slug = models.SlugField(max_length=120, unique=True)
+    title = models.CharField(max_length=300)
+    standfirst = models.TextField(blank=True)
+    author = models.CharField(max_length=200, blank=True)
+    source_name = models.CharField(max_length=200, blank=True)
+    source_url = models.URLField(blank=True)
+    # A page may give "Feb 27" with no year: store what is known, never invent the rest.
+    published_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    published_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    published_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    article_type = models.CharField("type", max_length=100, blank=True)
+    status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT, db_index=True)
+    # Where an import came from (e.g. "seeds/name.txt"); re-importing it updates this article.
+    import_key = models.CharField(max_length=300, unique=True, null=True, blank=True)
+    word_count = models.PositiveIntegerField(default=0, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(published_month__isnull=True)
+                | Q(published_month__gte=1, published_month__lte=12),
+                name="article_month_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(published_day__isnull=True)
+                | Q(published_day__gte=1, published_day__lte=31),
+                name="article_day_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "published"]), name="article_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:detail", args=[self.slug])
+
+    @property
+    def published_display(self) -> str:
+        """The publication date as far as it is known: "27 Feb", "12 November 2024", "2019"."""
+        parts = []
+        if self.published_day:
+            parts.append(str(self.published_day))
+        if self.published_month:
+            months = calendar.month_name if self.published_year else calendar.month_abbr
+            parts.append(months[self.published_month])
+        if self.published_year:
+            parts.append(str(self.published_year))
+        return " ".join(parts)
+
+    @property
+    def reading_minutes(self) -> int:
+        return max(1, math.ceil(self.word_count / WORDS_PER_MINUTE))
+
+    def count_words(self) -> int:
+        return sum(len(b.text.split()) for b in self.blocks.all())
+
+    def refresh_word_count(self) -> None:
+        self.word_count = self.count_words()
+        Article.objects.filter(pk=self.pk).update(word_count=self.word_count)
+
+    @transaction.atomic
+    def replace_blocks(self, blocks: list[tuple[str, str]]) -> bool:
+        """Make the article's blocks exactly `blocks` [(kind, text)]; True if anything changed."""
+        current = list(self.blocks.order_by("position"))
+        if [(b.kind, b.text) for b in current] == list(blocks):
+            return False
+        # Update in place where a position still exists so annotations keep their blocks.
+        for position, (kind, text) in enumerate(blocks, start=1):
+            if position <= len(current):
+                block = current[position - 1]
+                if (block.kind, block.text) != (kind, text):
+                    block.kind, block.text = kind, text
+                    block.save(update_fields=["kind", "text"])
+            else:
+                self.blocks.create(position=position, kind=kind, text=text)
+        self.blocks.filter(position__gt=len(blocks)).delete()
+        self.refresh_word_count()
+        return True
+
+    @classmethod
+    def unique_slug(cls, title: str, exclude_pk: int | None = None) -> str:
+        base = slugify(title)[:100] or "article"
+        slug, n = base, 2
+        while cls.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
+            slug, n = f"{base}-{n}", n + 1
+        return slug
+
+
+class Block(models.Model):
+    class Kind(models.TextChoices):
+        HEADING = "heading", "Heading"
+        PARAGRAPH = "paragraph", "Paragraph"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="blocks")
+    # 1-based; the page gives block n the id "p-n" so "see ¶12" links to it.
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.PARAGRAPH)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["article", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "position"],
+                name="block_position_unique_per_article",
+            ),
+            models.CheckConstraint(condition=Q(position__gte=1), name="block_position_positive"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["heading", "paragraph"]), name="block_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"¶{self.position} {self.text[:60]}"
+
+    @property
+    def anchor_id(self) -> str:
+        return f"p-{self.position}"

@@ -107,7 +107,6 @@ CACHES = {
         "LOCATION": "gloss_cache",
     }
 }
-RATELIMIT_USE_CACHE = "default"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,0 +1,94 @@
+"""Sign up, sign in (throttled), sign out."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_post_parameters
+
+from .throttle import FailureThrottle
+
+# Per username: a password-guessing run against one account. Per address: one client
+# trying many accounts. Both live in the shared cache (a database table by default).
+LOGIN_FAILURES_PER_USER = FailureThrottle("login-user", limit=5, window=15 * 60)
+LOGIN_FAILURES_PER_ADDRESS = FailureThrottle("login-ip", limit=20, window=15 * 60)
+THROTTLED_MESSAGE = (
+    "Too many failed sign-in attempts. Wait 15 minutes and try again, "
+    "or ask your teacher to reset your password."
+)
+
+
+class SignupForm(UserCreationForm):
+    display_name = forms.CharField(
+        max_length=150,
+        required=False,
+        help_text="Shown beside your highlights and replies. Leave empty to use your username.",
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username",)
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=False)
+        # Django's User has no display-name field; first_name carries it.
+        user.first_name = self.cleaned_data["display_name"].strip()
+        if commit:
+            user.save()
+        return user
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return "/"
+
+
+@sensitive_post_parameters("password1", "password2")
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome to Gloss, {user.first_name or user.username}.")
+        return redirect(_safe_next(request))
+    return render(request, "registration/signup.html", {"form": form, "next": _safe_next(request)})
+
+
+@sensitive_post_parameters("password")
+def login(request: HttpRequest) -> HttpResponse:
+    form = AuthenticationForm(request, data=request.POST or None)
+    status, throttled = 200, ""
+    if request.method == "POST":
+        username = request.POST.get("username", "").strip().casefold()
+        address = request.META.get("REMOTE_ADDR", "")
+        if LOGIN_FAILURES_PER_USER.blocked(username) or LOGIN_FAILURES_PER_ADDRESS.blocked(address):
+            # Checked before the password so a locked account cannot be probed further.
+            form = AuthenticationForm(request, initial={"username": username})
+            status, throttled = 429, THROTTLED_MESSAGE
+        elif form.is_valid():
+            LOGIN_FAILURES_PER_USER.reset(username)
+            auth_login(request, form.get_user())
+            return redirect(_safe_next(request))
+        else:
+            LOGIN_FAILURES_PER_USER.fail(username)
+            LOGIN_FAILURES_PER_ADDRESS.fail(address)
+    return render(
+        request,
+        "registration/login.html",
+        {"form": form, "next": _safe_next(request), "throttled": throttled},
+        status=status,
+    )
+
+
+logout = auth_views.LogoutView.as_view()

@@ -1,0 +1,40 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Playwright keeps an event loop running in the test thread; Django's ORM refuses that unless told.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("GLOSS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    browser_items = [item for item in items if BROWSER_TESTS in item.path.parents]
+    for item in browser_items:
+        item.add_marker(pytest.mark.browser)
+    if os.path.exists(CHROMIUM) or not browser_items:
+        return
+    reason = f"Chromium not found at {CHROMIUM}: install it with `apt-get install chromium`."
+    if os.environ.get("GLOSS_REQUIRE_BROWSER"):
+        # CI sets this: browser tests that cannot run are a failure, never a silent skip.
+        raise pytest.UsageError(f"GLOSS_REQUIRE_BROWSER is set. {reason}")
+    for item in browser_items:
+        item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_FLAGS}
