@@ -5,6 +5,8 @@ from django.urls import reverse
 
 from articles.models import Article, Block
 
+from .anchoring import Anchor, quote_at
+
 NOTE_MAX_LENGTH = 2000
 QUOTE_MAX_LENGTH = 5000
 
@@ -25,6 +27,34 @@ class AnnotationQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         return self.filter(author=user)
+
+    def create_at(
+        self,
+        *,
+        article: Article,
+        author,
+        blocks: list[Block],
+        anchor: Anchor,
+        label: str,
+        note: str = "",
+        submission_key=None,
+    ) -> "Annotation":
+        """Store an annotation at a resolved anchor with its quote and context."""
+        quote = quote_at([b.text for b in blocks], anchor)
+        return self.create(
+            article=article,
+            author=author,
+            start_block=blocks[anchor.start_block],
+            start_offset=anchor.start_offset,
+            end_block=blocks[anchor.end_block],
+            end_offset=anchor.end_offset,
+            exact=quote.exact,
+            prefix=quote.prefix,
+            suffix=quote.suffix,
+            label=label,
+            note=note.strip(),
+            submission_key=submission_key,
+        )
 
     def in_document_order(self):
         return self.order_by(

@@ -9,7 +9,7 @@ from django_htmx.http import trigger_client_event
 
 from articles.models import Article
 
-from .anchoring import Anchor, AnchorError, Quote, quote_at, resolve, sentences
+from .anchoring import Anchor, AnchorError, Quote, resolve, sentences
 from .forms import AnnotationEditForm, SelectionForm, SentenceRangeForm
 from .models import Annotation, Label
 from .rendering import label_counts, render_blocks
@@ -81,27 +81,20 @@ def _create(
     submission_key: uuid.UUID | None,
 ) -> HttpResponse:
     """Store one annotation per submission key; a repeat answers with the first one."""
-    quote = quote_at([b.text for b in blocks], anchor)
-    fields = {
-        "article": article,
-        "author": request.user,
-        "start_block": blocks[anchor.start_block],
-        "start_offset": anchor.start_offset,
-        "end_block": blocks[anchor.end_block],
-        "end_offset": anchor.end_offset,
-        "exact": quote.exact,
-        "prefix": quote.prefix,
-        "suffix": quote.suffix,
-        "label": label,
-        "note": note.strip(),
-        "submission_key": submission_key,
-    }
     repeat = Annotation.objects.filter(author=request.user, submission_key=submission_key)
     annotation = repeat.first() if submission_key else None
     if annotation is None:
         try:
             with transaction.atomic():
-                annotation = Annotation.objects.create(**fields)
+                annotation = Annotation.objects.create_at(
+                    article=article,
+                    author=request.user,
+                    blocks=blocks,
+                    anchor=anchor,
+                    label=label,
+                    note=note,
+                    submission_key=submission_key,
+                )
         except IntegrityError:
             # The same submission raced us in another request: it won, answer with its result.
             annotation = repeat.get()
