@@ -3,6 +3,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Shared CI machines stall now and then: a slow example is not a failure.
+settings.register_profile("gloss", deadline=None)
+settings.load_profile("gloss")
 
 # Playwright keeps an event loop running in the test thread; Django's ORM refuses that unless told.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

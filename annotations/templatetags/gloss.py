@@ -9,7 +9,7 @@ register = template.Library()
 
 @register.filter
 def ago(moment: datetime) -> str:
-    """"just now" under a minute, then the largest unit: "5 minutes ago", "2 days ago"."""
+    """ "just now" under a minute, then the largest unit: "5 minutes ago", "2 days ago"."""
     if (timezone.now() - moment).total_seconds() < 60:
         return "just now"
     return f"{timesince(moment, depth=1)} ago"
