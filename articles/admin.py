@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin, messages
+from django.db import models
 
 from .models import Article, Block
 
@@ -8,6 +10,9 @@ class BlockInline(admin.TabularInline):
     extra = 0
     fields = ["position", "kind", "text"]
     ordering = ["position"]
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 90})}
+    }
 
 
 @admin.register(Article)

@@ -192,6 +192,7 @@ def test_it_requires_a_csrf_token(article):
     strict.force_login(make_user())
     response = strict.post(create_url(article), selection(), headers=HTMX)
     assert response.status_code == 403
+    assert "security token was missing" in response.content.decode()
     assert Annotation.objects.count() == 0
 
 

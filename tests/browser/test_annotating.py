@@ -260,3 +260,48 @@ def test_the_margin_is_a_drawer_on_a_phone(live_server, page, article, reader):
     expect(margin.locator(".card")).to_be_in_viewport()
     page.keyboard.press("Escape")
     expect(toggle).to_have_attribute("aria-expanded", "false")
+
+
+def test_a_selection_reaching_outside_the_text_is_clipped_to_it(live_server, page, article, reader):
+    open_article(page, live_server, article)
+    # Press on the standfirst, above the article text, and drag into paragraph 2.
+    box = page.locator(".standfirst").bounding_box()
+    page.mouse.move(box["x"] + 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    end = page.evaluate(
+        """() => {
+          const el = document.querySelector('[data-block="2"] [data-block-text]');
+          const node = el.firstChild;
+          const i = node.textContent.indexOf("Kremlin’s") + "Kremlin’s".length - 1;
+          const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
+          const rect = r.getBoundingClientRect();
+          return {x: rect.right - 1, y: rect.top + rect.height / 2};
+        }"""
+    )
+    page.mouse.move(end["x"], end["y"], steps=6)
+    page.mouse.up()
+    page.get_by_role("button", name="Claim", exact=True).click()
+    expect(page.locator(".card")).to_have_count(1)
+    annotation = Annotation.objects.get()
+    assert annotation.exact == "Putin’s position\nThe Kremlin’s"
+    assert (annotation.start_block.position, annotation.start_offset) == (1, 0)
+
+
+def test_a_whitespace_only_selection_offers_nothing(live_server, page, article, reader):
+    open_article(page, live_server, article)
+    page.evaluate(
+        """() => {
+          const node = document.querySelector('[data-block="2"] [data-block-text]').firstChild;
+          const i = node.textContent.indexOf(" ");
+          const range = document.createRange();
+          range.setStart(node, i); range.setEnd(node, i + 1);
+          getSelection().removeAllRanges(); getSelection().addRange(range);
+          document.querySelector("[data-article-body]").dispatchEvent(
+            new MouseEvent("mouseup", {bubbles: true}));
+        }"""
+    )
+    page.wait_for_timeout(400)
+    expect(page.locator("[data-selection-toolbar]")).to_be_hidden()
+    # A real selection right after shows it, so the check above is not vacuous.
+    drag_select(page, 2, "simple")
+    expect(page.locator("[data-selection-toolbar]")).to_be_visible()
