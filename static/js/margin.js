@@ -21,7 +21,7 @@ export function matchesFilter(card, filter) {
 }
 
 export function filterStatus(shown, total) {
-  return `Showing ${shown} of ${total} annotations`;
+  return `Showing ${shown} of ${total} ${total === 1 ? "highlight" : "highlights"}`;
 }
 
 const smoothly = () =>

@@ -305,3 +305,20 @@ def test_a_whitespace_only_selection_offers_nothing(live_server, page, article, 
     # A real selection right after shows it, so the check above is not vacuous.
     drag_select(page, 2, "simple")
     expect(page.locator("[data-selection-toolbar]")).to_be_visible()
+
+
+def test_the_margin_filters_by_label_and_by_author(live_server, page, article, reader):
+    mine = make_annotation(article, reader, block=2, start=4, end=19, label="claim")
+    theirs = make_annotation(article, make_user("other"), block=3, start=0, end=9, label="evidence")
+    open_article(page, live_server, article)
+    margin = page.locator("#margin")
+    expect(margin).to_contain_text("1 claim")
+    expect(margin).to_contain_text("1 evidence")
+    margin.get_by_role("radio", name="Evidence").check()
+    expect(page.locator(f"#annotation-{mine.pk}")).to_be_hidden()
+    expect(page.locator(f"#annotation-{theirs.pk}")).to_be_visible()
+    expect(page.locator("[data-filter-status]")).to_have_text("Showing 1 of 2 highlights")
+    margin.get_by_role("radio", name="All").check()
+    margin.get_by_role("radio", name="Me").check()
+    expect(page.locator(f"#annotation-{mine.pk}")).to_be_visible()
+    expect(page.locator(f"#annotation-{theirs.pk}")).to_be_hidden()
