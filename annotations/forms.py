@@ -1,6 +1,14 @@
 from django import forms
 
-from .models import NOTE_MAX_LENGTH, QUOTE_MAX_LENGTH, Annotation, Label
+from .models import (
+    NOTE_MAX_LENGTH,
+    QUOTE_MAX_LENGTH,
+    REPLY_MAX_LENGTH,
+    Annotation,
+    Label,
+    Reply,
+    Stance,
+)
 
 LABEL_ERRORS = {
     "required": "Choose Claim, Evidence or Opinion.",
@@ -90,3 +98,49 @@ class AnnotationEditForm(forms.ModelForm):
 
 def _excerpt(text: str, length: int = 70) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+REPLY_ERRORS = {
+    "required": "Write something before posting.",
+    "max_length": f"Keep replies under {REPLY_MAX_LENGTH:,} characters.",
+}
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label="Reply",
+        max_length=REPLY_MAX_LENGTH,
+        error_messages=REPLY_ERRORS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    stance = forms.ChoiceField(
+        choices=[("", "No stance"), *Stance.choices],
+        required=False,
+        widget=forms.RadioSelect,
+        label="Your stance",
+        error_messages={"invalid_choice": "Choose Agree, Disagree, Question or no stance."},
+    )
+    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    submission_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise forms.ValidationError(REPLY_ERRORS["required"])
+        return body
+
+
+class ReplyEditForm(forms.ModelForm):
+    class Meta:
+        model = Reply
+        fields = ["body"]
+        labels = {"body": "Reply"}
+        widgets = {"body": forms.Textarea(attrs={"rows": 3})}
+        error_messages = {"body": REPLY_ERRORS}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].max_length = REPLY_MAX_LENGTH
+        self.fields["body"].validators.append(
+            forms.fields.validators.MaxLengthValidator(REPLY_MAX_LENGTH)
+        )

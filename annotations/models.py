@@ -1,6 +1,6 @@
 from django.conf import settings
-from django.db import models
-from django.db.models import F, Q
+from django.db import IntegrityError, models, transaction
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 from django.urls import reverse
 
 from articles.models import Article, Block
@@ -56,6 +56,46 @@ class AnnotationQuerySet(models.QuerySet):
             submission_key=submission_key,
         )
 
+    def for_reader(self, user):
+        """Cards as `user` sees them: authors, anchors, thread counts and links, batched."""
+        visible_links = EvidenceLink.objects.visible_to(user)
+        return (
+            self.visible_to(user)
+            .select_related("author", "start_block", "end_block")
+            .with_debate_summary(user)
+            .prefetch_related(
+                Prefetch(
+                    "evidence_links",
+                    queryset=visible_links.select_related(
+                        "evidence__author", "evidence__article", "evidence__start_block"
+                    ),
+                ),
+                Prefetch(
+                    "claim_links",
+                    queryset=visible_links.select_related(
+                        "claim__author", "claim__article", "claim__start_block"
+                    ),
+                ),
+            )
+        )
+
+    def with_debate_summary(self, user):
+        """Reply, stance and helpful counts, and whether `user` found it helpful: no N+1."""
+        live = Q(replies__deleted=False)
+        voted = HelpfulVote.objects.filter(annotation=OuterRef("pk"), voter=user.pk or 0)
+        return self.annotate(
+            reply_count=Count("replies", filter=live, distinct=True),
+            agree_count=Count("replies", filter=live & Q(replies__stance="agree"), distinct=True),
+            disagree_count=Count(
+                "replies", filter=live & Q(replies__stance="disagree"), distinct=True
+            ),
+            question_count=Count(
+                "replies", filter=live & Q(replies__stance="question"), distinct=True
+            ),
+            helpful_count=Count("votes", distinct=True),
+            helpful_mine=Exists(voted),
+        )
+
     def in_document_order(self):
         return self.order_by(
             "start_block__position", "start_offset", "end_block__position", "end_offset", "id"
@@ -82,6 +122,8 @@ class Annotation(models.Model):
     note = models.TextField(blank=True)
     # Sent by the client once per selection: a double click or a retried request repeats it.
     submission_key = models.UUIDField(null=True, blank=True, editable=False)
+    # The author closes the debate (and may reopen it).
+    resolved = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -114,4 +156,297 @@ class Annotation(models.Model):
         return f"{self.get_label_display()}: {self.exact[:60]}"
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:detail", args=[self.article.slug]) + f"#annotation-{self.pk}"
+        """The permalink: the article scrolled to this highlight with its thread open."""
+        return reverse("annotations:card", args=[self.pk])
+
+    def reply(self, author, body: str, stance: str = "", parent=None, submission_key=None):
+        """Add a reply to this annotation's thread."""
+        reply = Reply.objects.create(
+            annotation=self,
+            author=author,
+            body=body,
+            stance=stance or "",
+            parent=parent,
+            submission_key=submission_key,
+        )
+        Notification.for_reply(reply)
+        self.article.touch()
+        return reply
+
+    def set_resolved(self, resolved: bool) -> None:
+        self.resolved = resolved
+        self.save(update_fields=["resolved", "updated"])
+        self.article.touch()
+
+    @property
+    def stance_summary(self) -> str:
+        """ "3 agree · 1 disagree · 2 questions" from with_debate_summary() counts."""
+        parts = []
+        for count, one, many in [
+            (getattr(self, "agree_count", 0), "agree", "agree"),
+            (getattr(self, "disagree_count", 0), "disagree", "disagree"),
+            (getattr(self, "question_count", 0), "question", "questions"),
+        ]:
+            if count:
+                parts.append(f"{count} {one if count == 1 else many}")
+        return " · ".join(parts)
+
+
+REPLY_MAX_LENGTH = 5000
+JUSTIFICATION_MAX_LENGTH = 200
+
+
+class Stance(models.TextChoices):
+    AGREE = "agree", "Agree"
+    DISAGREE = "disagree", "Disagree"
+    QUESTION = "question", "Question"
+
+
+class ReplyQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Replies of the annotations `user` may see: one rule with the annotations."""
+        return self.filter(annotation__in=Annotation.objects.visible_to(user))
+
+    def owned_by(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(author=user, deleted=False)
+
+
+class Reply(models.Model):
+    """A message in an annotation's thread; `parent` makes replies to replies a tree."""
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="replies")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="replies"
+    )
+    body = models.TextField()
+    stance = models.CharField(max_length=20, choices=Stance, blank=True)
+    # Set when the question this reply asks is answered by another reply of the thread.
+    answered_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="answers"
+    )
+    # A deleted reply that has answers stays as a placeholder so the thread holds together.
+    deleted = models.BooleanField(default=False)
+    edited = models.BooleanField(default=False)
+    submission_key = models.UUIDField(null=True, blank=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = ReplyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created", "id"]
+        verbose_name_plural = "replies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stance__in=["", *Stance.values]), name="reply_stance_valid"
+            ),
+            models.CheckConstraint(condition=~Q(parent=F("id")), name="reply_not_its_own_parent"),
+            models.UniqueConstraint(
+                fields=["author", "submission_key"],
+                condition=Q(submission_key__isnull=False),
+                name="reply_submission_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["annotation", "created"])]
+
+    def __str__(self) -> str:
+        return f"Reply by {self.author} on {self.annotation_id}"
+
+    def edit(self, body: str) -> None:
+        self.body, self.edited = body, True
+        self.save(update_fields=["body", "edited", "updated"])
+        self.annotation.article.touch()
+
+    def remove(self) -> None:
+        """Delete; a reply others answered stays as a placeholder so the thread holds."""
+        article = self.annotation.article
+        if self.children.exists():
+            self.body, self.deleted, self.stance = "", True, ""
+            self.save(update_fields=["body", "deleted", "stance", "updated"])
+        else:
+            self.delete()
+        article.touch()
+
+    def mark_answered(self, answer: "Reply | None") -> None:
+        self.answered_by = answer
+        self.save(update_fields=["answered_by", "updated"])
+        self.annotation.article.touch()
+
+
+class LinkRelation(models.TextChoices):
+    SUPPORTS = "supports", "Supports"
+    REFUTES = "refutes", "Refutes"
+    QUALIFIES = "qualifies", "Qualifies"
+
+
+class EvidenceLinkQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A link shows only where both its ends may be seen."""
+        visible = Annotation.objects.visible_to(user)
+        return self.filter(evidence__in=visible, claim__in=visible)
+
+
+class EvidenceLink(models.Model):
+    """Evidence bearing on a claim, possibly in another article."""
+
+    evidence = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="claim_links")
+    claim = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="evidence_links")
+    relation = models.CharField(max_length=20, choices=LinkRelation)
+    justification = models.CharField(max_length=JUSTIFICATION_MAX_LENGTH, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="evidence_links"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = EvidenceLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["evidence", "claim"], name="link_once_per_pair"),
+            models.CheckConstraint(condition=~Q(evidence=F("claim")), name="link_not_to_itself"),
+            models.CheckConstraint(
+                condition=Q(relation__in=LinkRelation.values), name="link_relation_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evidence_id} {self.relation} {self.claim_id}"
+
+
+class HelpfulVote(models.Model):
+    """One "helpful" per person per annotation or reply."""
+
+    voter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="helpful_votes"
+    )
+    annotation = models.ForeignKey(
+        Annotation, on_delete=models.CASCADE, null=True, blank=True, related_name="votes"
+    )
+    reply = models.ForeignKey(
+        Reply, on_delete=models.CASCADE, null=True, blank=True, related_name="votes"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(annotation__isnull=False, reply__isnull=True)
+                | Q(annotation__isnull=True, reply__isnull=False),
+                name="vote_has_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["voter", "annotation"],
+                condition=Q(annotation__isnull=False),
+                name="vote_once_per_annotation",
+            ),
+            models.UniqueConstraint(
+                fields=["voter", "reply"],
+                condition=Q(reply__isnull=False),
+                name="vote_once_per_reply",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.voter} found {self.annotation_id or self.reply_id} helpful"
+
+    @classmethod
+    def toggle(cls, voter, target: "Annotation | Reply") -> bool:
+        """Vote, or take the vote back; True when the vote now stands."""
+        field = "annotation" if isinstance(target, Annotation) else "reply"
+        removed, _ = cls.objects.filter(voter=voter, **{field: target}).delete()
+        if not removed:
+            try:
+                with transaction.atomic():
+                    cls.objects.create(voter=voter, **{field: target})
+            except IntegrityError:
+                pass  # a double click: the first vote stands
+        article = target.article if field == "annotation" else target.annotation.article
+        article.touch()
+        return not removed
+
+
+class NotificationQuerySet(models.QuerySet):
+    def for_user(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(recipient=user, annotation__in=Annotation.objects.visible_to(user))
+
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """Someone answered me, or brought evidence to my claim."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", "Reply"
+        LINK = "link", "Evidence linked"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind)
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="+")
+    reply = models.ForeignKey(
+        Reply, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    link = models.ForeignKey(
+        EvidenceLink, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["reply", "link"]), name="notification_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient}"
+
+    def get_absolute_url(self) -> str:
+        url = self.annotation.get_absolute_url()
+        return f"{url}?reply={self.reply_id}" if self.reply_id else url
+
+    @classmethod
+    def for_reply(cls, reply: Reply) -> None:
+        """Tell the highlight's author and the person answered (never the replier)."""
+        recipients = {reply.annotation.author_id}
+        if reply.parent_id:
+            recipients.add(reply.parent.author_id)
+        recipients.discard(reply.author_id)
+        cls.objects.bulk_create(
+            cls(
+                recipient_id=r,
+                actor_id=reply.author_id,
+                kind=cls.Kind.REPLY,
+                annotation_id=reply.annotation_id,
+                reply=reply,
+            )
+            for r in recipients
+        )
+
+    @classmethod
+    def for_link(cls, link: EvidenceLink) -> None:
+        """Tell a claim's author that evidence now bears on it."""
+        if link.claim.author_id != link.author_id:
+            cls.objects.create(
+                recipient_id=link.claim.author_id,
+                actor_id=link.author_id,
+                kind=cls.Kind.LINK,
+                annotation_id=link.claim_id,
+                link=link,
+            )

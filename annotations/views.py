@@ -13,22 +13,33 @@ from .anchoring import Anchor, AnchorError, Quote, resolve, sentences
 from .forms import AnnotationEditForm, SelectionForm, SentenceRangeForm
 from .models import Annotation, Label
 from .rendering import label_counts, render_blocks
+from .threads import thread_context
+
+
+def open_thread_ids(request: HttpRequest) -> set[int]:
+    """Threads the reader has open (sent by the page with every request) or asked for."""
+    values = [
+        *request.GET.getlist("open_threads"),
+        *request.POST.getlist("open_threads"),
+        request.GET.get("thread", ""),
+    ]
+    return {int(v) for v in values if v.isdigit()}
 
 
 def reader_context(request: HttpRequest, article: Article, **extra) -> dict:
     """Everything the article page shows: blocks with highlights, cards, counts.
 
-    Three queries whatever the number of annotations: blocks, annotations, authors (joined).
+    A constant number of queries however many annotations, plus one per open thread.
     """
     blocks = list(article.blocks.order_by("position"))
     annotations = list(
-        Annotation.objects.visible_to(request.user)
-        .filter(article=article)
-        .select_related("author", "start_block", "end_block")
-        .in_document_order()
+        Annotation.objects.for_reader(request.user).filter(article=article).in_document_order()
     )
+    open_ids = open_thread_ids(request)
     for annotation in annotations:
         annotation.is_mine = annotation.author_id == request.user.pk
+        if annotation.pk in open_ids:
+            annotation.thread = thread_context(request, annotation)
     return {
         "article": article,
         "blocks": render_blocks(blocks, annotations),
@@ -47,13 +58,29 @@ def _changed(
     annotation_id: int | None = None,
 ) -> HttpResponse:
     """After a write: the re-rendered blocks it touched and the margin, as out-of-band swaps."""
+    article.touch()
     if not request.htmx:
         target = article.get_absolute_url()
         return redirect(f"{target}#annotation-{annotation_id}" if annotation_id else target)
-    context = reader_context(request, article)
+    article.refresh_from_db(fields=["activity"])
+    # Re-rendered threads keep whatever the reader is typing in them.
+    context = reader_context(request, article, preserve_drafts=True)
     context["changed_blocks"] = [b for b in context["blocks"] if b.position in positions]
     response = render(request, "annotations/_changed.html", context)
     return trigger_client_event(response, event, {"id": annotation_id})
+
+
+def updates(request: HttpRequest, slug: str) -> HttpResponse:
+    """Live reading: 204 while nothing changed (one indexed row), else fresh blocks and margin.
+
+    The counter lives in the database, so any number of server processes agree on it.
+    """
+    article = get_object_or_404(Article.objects.published(), slug=slug)
+    if request.GET.get("v") == str(article.activity):
+        return HttpResponse(status=204)
+    context = reader_context(request, article, preserve_drafts=True)
+    context["changed_blocks"] = context["blocks"]
+    return render(request, "annotations/_changed.html", context)
 
 
 def _refuse(request: HttpRequest, message: str, status: int = 422, article=None) -> HttpResponse:
@@ -186,15 +213,16 @@ def _own_annotation(request: HttpRequest, pk: int) -> Annotation:
 
 def card(request: HttpRequest, pk: int) -> HttpResponse:
     annotation = get_object_or_404(
-        Annotation.objects.visible_to(request.user).select_related(
-            "article", "author", "start_block", "end_block"
-        ),
-        pk=pk,
+        Annotation.objects.for_reader(request.user).select_related("article"), pk=pk
     )
     annotation.is_mine = annotation.author_id == request.user.pk
     if not request.htmx:
-        return redirect(annotation.get_absolute_url())
-    return render(request, "articles/article_detail.html#card", {"annotation": annotation})
+        # The permalink: the article, scrolled to the highlight, its thread open.
+        url = annotation.article.get_absolute_url()
+        reply = request.GET.get("reply", "")
+        anchor = f"reply-{reply}" if reply.isdigit() else f"annotation-{annotation.pk}"
+        return redirect(f"{url}?thread={annotation.pk}#{anchor}")
+    return render(request, "annotations/_card.html", {"annotation": annotation})
 
 
 @require_http_methods(["GET", "POST"])

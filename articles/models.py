@@ -34,6 +34,9 @@ class Article(models.Model):
     # Where an import came from (e.g. "seeds/name.txt"); re-importing it updates this article.
     import_key = models.CharField(max_length=300, unique=True, null=True, blank=True)
     word_count = models.PositiveIntegerField(default=0, editable=False)
+    # Bumped by every write to the article's annotations, threads and links: a live reader
+    # asks "anything newer than N?" and gets a one-row answer.
+    activity = models.PositiveBigIntegerField(default=0, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -105,6 +108,10 @@ class Article(models.Model):
         self.blocks.filter(position__gt=len(blocks)).delete()
         self.refresh_word_count()
         return True
+
+    def touch(self) -> None:
+        """Record that something on this article changed (atomic across processes)."""
+        Article.objects.filter(pk=self.pk).update(activity=models.F("activity") + 1)
 
     @classmethod
     def unique_slug(cls, title: str, exclude_pk: int | None = None) -> str:

@@ -2,7 +2,6 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from annotations.models import Label
 from annotations.views import reader_context
 
 from .models import Article
@@ -15,6 +14,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     article = get_object_or_404(Article.objects.published(), slug=slug)
+    # A permalink (?thread=<id>) opens that highlight's thread in its card.
     context = reader_context(request, article)
-    context["labels"] = Label
     return render(request, "articles/article_detail.html", context)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", article_views.home, name="home"),
     path("articles/", include("articles.urls")),
     path("", include("annotations.urls")),
+    path("", include("annotations.links_urls")),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/login/", accounts.login, name="login"),
     path("accounts/logout/", accounts.logout, name="logout"),

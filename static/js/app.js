@@ -55,7 +55,7 @@ document.addEventListener("click", (event) => {
 });
 
 // After a highlight is saved or changed, move focus to its card so the result is announced.
-for (const name of ["annotationCreated", "annotationChanged"]) {
+for (const name of ["annotationCreated", "annotationChanged", "linkCreated", "linkDeleted"]) {
   document.body.addEventListener(name, (event) => {
     const id = event.detail?.id;
     const fromPanel = document.activeElement?.closest?.(".block-form, .card") || document.activeElement === document.body;
@@ -65,3 +65,19 @@ for (const name of ["annotationCreated", "annotationChanged"]) {
     }, 50);
   });
 }
+
+// Closing a thread empties its slot and returns focus to the card's Discuss link.
+document.addEventListener("click", (event) => {
+  const close = event.target.closest("[data-close-thread]");
+  const slot = close?.closest(".card__thread-slot");
+  if (!slot) return;
+  slot.replaceChildren();
+  slot.closest(".card")?.querySelector("[data-discuss]")?.focus();
+});
+
+// A reply posted: its text is gone from the box, so empty any <details> reply box left open.
+document.body.addEventListener("htmx:afterSwap", (event) => {
+  if (event.detail.target.classList?.contains("card__thread-slot")) {
+    event.detail.target.querySelector(".form-error")?.closest("form")?.querySelector("textarea")?.focus();
+  }
+});

@@ -76,7 +76,7 @@ def test_it_creates_an_annotation_and_returns_the_block_and_margin(client, artic
     assert ">Kremlin’s offer</mark>" in html
     assert 'id="margin-body" class="margin__body" hx-swap-oob="true"' in html
     assert f'id="annotation-{annotation.pk}"' in html
-    assert "Is it *really*?" in html
+    assert "Is it <em>really</em>?" in html  # notes are Markdown
     assert "annotationCreated" in response["HX-Trigger"]
 
 

@@ -81,5 +81,6 @@ def test_it_reads_an_article_page_in_a_constant_number_of_queries(client):
             label=["claim", "evidence", "opinion"][i % 3],
         )
     assert queries_for(client, article.get_absolute_url()) == one
-    # session, user, article, blocks, annotations (authors and blocks joined)
-    assert one == 5
+    # session, user, article, blocks, annotations (authors, blocks and thread counts joined),
+    # evidence links of claims, claim links of evidence, unread notifications
+    assert one == 8

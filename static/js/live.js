@@ -1,0 +1,27 @@
+// Live reading: keep open threads open and leave unchanged paragraphs alone when the
+// server sends fresh blocks and margin (after the reader's own writes and every 5 s poll).
+
+const openThreads = () =>
+  [...document.querySelectorAll(".card__thread-slot")]
+    .filter((slot) => slot.childElementCount > 0)
+    .map((slot) => slot.id.match(/^annotation-(\d+)-thread-slot$/)?.[1])
+    .filter(Boolean);
+
+// Every request from the reader tells the server which threads to render open.
+document.body.addEventListener("htmx:configRequest", (event) => {
+  if (!document.querySelector("[data-article-body]")) return;
+  const ids = openThreads();
+  if (ids.length) event.detail.parameters.open_threads = ids;
+});
+
+// A paragraph whose highlights did not change is not touched: a reader's selection in it
+// survives, and the page doesn't flicker.
+document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
+  const { target, fragment } = event.detail;
+  if (!target.matches?.("[data-block]")) return;
+  const incoming = fragment.querySelector?.("[data-block-text]");
+  const current = target.querySelector("[data-block-text]");
+  if (incoming && current && incoming.innerHTML === current.innerHTML) {
+    event.detail.shouldSwap = false;
+  }
+});

@@ -1,0 +1,71 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from articles.models import Article
+from tests.factories import make_annotation, make_article, make_user
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def article():
+    return make_article(slug="live")
+
+
+def updates(client, article, version):
+    return client.get(f"/articles/{article.slug}/updates/", {"v": version}, headers=HTMX)
+
+
+def test_it_answers_no_content_while_nothing_changed(client, article):
+    version = Article.objects.get(pk=article.pk).activity
+    client.force_login(make_user())
+    with CaptureQueriesContext(connection) as ctx:
+        response = updates(client, article, version)
+    assert response.status_code == 204
+    assert response.content == b""
+    # The article row alone: not even the session is read.
+    assert len(ctx.captured_queries) == 1
+
+
+def test_every_kind_of_change_moves_the_version(article):
+    author = make_user()
+    versions = [Article.objects.get(pk=article.pk).activity]
+
+    def moved():
+        versions.append(Article.objects.get(pk=article.pk).activity)
+        return versions[-1] > versions[-2]
+
+    claim = make_annotation(article, author)
+    reply = claim.reply(make_user(), "A reply", "agree")
+    assert moved()
+    reply.edit("Edited")
+    assert moved()
+    claim.set_resolved(True)
+    assert moved()
+    reply.remove()
+    assert moved()
+
+
+def test_it_sends_fresh_highlights_and_threads_when_something_changed(client, article):
+    old = Article.objects.get(pk=article.pk).activity
+    claim = make_annotation(article, make_user("writer", first_name="Wri"), note="Fresh note")
+    claim.reply(make_user("replier", first_name="Rep"), "Fresh reply", "disagree")
+    client.force_login(make_user())
+    response = client.get(
+        f"/articles/{article.slug}/updates/", {"v": old, "open_threads": [claim.pk]}, headers=HTMX
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="margin-body" class="margin__body" hx-swap-oob="true"' in html
+    assert "Fresh note" in html
+    assert "Fresh reply" in html  # the open thread comes back open, with the new reply
+    assert "1 disagree" in html
+    assert f"?v={Article.objects.get(pk=article.pk).activity}" in html  # the poll moves on
+    assert "hx-preserve" in html  # and a draft in a reply box survives the swap
+
+
+def test_it_404s_for_a_draft(client):
+    draft = make_article(slug="draft", status=Article.Status.DRAFT)
+    assert updates(client, draft, 0).status_code == 404
