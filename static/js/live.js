@@ -25,3 +25,32 @@ document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
     event.detail.shouldSwap = false;
   }
 });
+
+// Forms the fresh margin cannot carry over (editing a highlight or a reply, the claim picker):
+// while the reader is working in one, hold the margin back and let the next poll try again.
+// Only the poll holds back: a reader's own save must show its result at once.
+let fromPoll = false;
+let deferred = false;
+document.body.addEventListener("htmx:beforeSwap", (event) => {
+  fromPoll = event.detail.elt?.id === "live-updates";
+});
+const preserved = (el) => el.closest("[id^='reply-body-'], [id^='reply-respond-']");
+const busy = (root) =>
+  [...root.querySelectorAll("textarea, input[type=text], input[type=search], select")].some(
+    (field) =>
+      !preserved(field) &&
+      (field === document.activeElement ||
+        (field.value ?? "") !== (field.defaultValue ?? field.value)),
+  );
+
+document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
+  const { target } = event.detail;
+  if (!fromPoll) return;
+  if (target.id === "margin-body") {
+    deferred = busy(target);
+    if (deferred) event.detail.shouldSwap = false;
+  } else if (target.id === "live-updates" && deferred) {
+    event.detail.shouldSwap = false; // keep the old version: the next poll brings it all again
+    deferred = false;
+  }
+});

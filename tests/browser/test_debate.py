@@ -100,3 +100,20 @@ def test_a_new_highlight_by_someone_else_appears_live(live_server, page, claim, 
     claim.article.touch()
     expect(page.locator(".card")).to_have_count(2, timeout=9000)
     expect(page.locator('[data-block="2"] mark')).to_have_text("Sanctions")
+
+
+def test_a_live_update_waits_while_i_edit_my_highlight(live_server, page, claim, sign_in):
+    sign_in(claim.author)
+    page.goto(live_server.url + claim.article.get_absolute_url())
+    card = page.locator(f"#annotation-{claim.pk}")
+    card.get_by_role("link", name=re.compile("^Edit")).click()
+    note = page.get_by_role("form", name="Edit your highlight").get_by_label("Note")
+    note.fill("Half-written thought")
+    make_annotation(claim.article, make_user("writer"), block=2, start=0, end=9, label="evidence")
+    claim.article.touch()
+    page.wait_for_timeout(7000)  # a poll came and found me busy
+    expect(note).to_have_value("Half-written thought")
+    page.get_by_role("form", name="Edit your highlight").get_by_role("button", name="Save").click()
+    expect(page.locator(f"#annotation-{claim.pk}")).to_contain_text("Half-written thought")
+    # Once I am done, the held-back update arrives.
+    expect(page.locator(".card")).to_have_count(2, timeout=9000)
