@@ -43,6 +43,7 @@ class SelectionForm(forms.Form):
         error_messages=NOTE_ERRORS,
     )
     submission_key = forms.UUIDField(required=False)
+    visibility = forms.CharField(max_length=30, required=False)
 
     def clean_exact(self) -> str:
         exact = self.cleaned_data["exact"]
@@ -64,6 +65,7 @@ class SentenceRangeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    visibility = forms.CharField(max_length=30, required=False)
 
     def __init__(self, *args, sentences: list[str], **kwargs):
         super().__init__(*args, **kwargs)

@@ -17,11 +17,41 @@ class Label(models.TextChoices):
     OPINION = "opinion", "Opinion"
 
 
+class Visibility(models.TextChoices):
+    PRIVATE = "private", "Only me"
+    CLASS = "class", "My class"
+    PUBLIC = "public", "Everyone"
+
+
+def visibility_q(user, prefix: str = "") -> Q:
+    """The one visibility rule, as a condition on annotations (reached through `prefix`).
+
+    Public ones (unless a teacher hid them) to everyone; class ones to that class's members
+    (unless hidden); everything in a class but private notes to its teachers, hidden included;
+    and your own, always.
+    """
+    from classrooms.models import Membership  # classrooms builds on annotations
+
+    def on(**conditions):
+        return Q(**{prefix + name: value for name, value in conditions.items()})
+
+    public = on(visibility=Visibility.PUBLIC, hidden=False)
+    if not user.is_authenticated:
+        return public
+    member_of = Membership.objects.filter(user=user).values("classroom")
+    teacher_of = member_of.filter(role=Membership.Role.TEACHER)
+    return (
+        public
+        | on(author=user)
+        | on(visibility=Visibility.CLASS, hidden=False, classroom__in=member_of)
+        | (on(classroom__in=teacher_of) & ~on(visibility=Visibility.PRIVATE))
+    )
+
+
 class AnnotationQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """What `user` may see. Every page, fragment and count goes through here."""
-        # All annotations are public until classrooms add private and class-only ones.
-        return self
+        """What `user` may see. Every page, fragment, count and export goes through here."""
+        return self.filter(visibility_q(user))
 
     def owned_by(self, user):
         if not user.is_authenticated:
@@ -38,6 +68,8 @@ class AnnotationQuerySet(models.QuerySet):
         label: str,
         note: str = "",
         submission_key=None,
+        visibility: str = "public",
+        classroom_id: int | None = None,
     ) -> "Annotation":
         """Store an annotation at a resolved anchor with its quote and context."""
         quote = quote_at([b.text for b in blocks], anchor)
@@ -54,6 +86,8 @@ class AnnotationQuerySet(models.QuerySet):
             label=label,
             note=note.strip(),
             submission_key=submission_key,
+            visibility=visibility,
+            classroom_id=classroom_id,
         )
 
     def for_reader(self, user):
@@ -61,7 +95,7 @@ class AnnotationQuerySet(models.QuerySet):
         visible_links = EvidenceLink.objects.visible_to(user)
         return (
             self.visible_to(user)
-            .select_related("author", "start_block", "end_block")
+            .select_related("author", "start_block", "end_block", "classroom")
             .with_debate_summary(user)
             .prefetch_related(
                 Prefetch(
@@ -81,7 +115,7 @@ class AnnotationQuerySet(models.QuerySet):
 
     def with_debate_summary(self, user):
         """Reply, stance and helpful counts, and whether `user` found it helpful: no N+1."""
-        live = Q(replies__deleted=False)
+        live = Q(replies__deleted=False, replies__hidden=False)
         voted = HelpfulVote.objects.filter(annotation=OuterRef("pk"), voter=user.pk or 0)
         return self.annotate(
             reply_count=Count("replies", filter=live, distinct=True),
@@ -124,6 +158,18 @@ class Annotation(models.Model):
     submission_key = models.UUIDField(null=True, blank=True, editable=False)
     # The author closes the debate (and may reopen it).
     resolved = models.BooleanField(default=False)
+    visibility = models.CharField(max_length=20, choices=Visibility, default=Visibility.PUBLIC)
+    # The class it was written in: required for class-only, kept for public ones written for
+    # an assignment (the teacher's dashboard counts them), never set on private notes.
+    classroom = models.ForeignKey(
+        "classrooms.Classroom",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="annotations",
+    )
+    # A teacher hid it: its author and the class's teachers still see it, marked hidden.
+    hidden = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -143,6 +189,17 @@ class Annotation(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(label__in=Label.values), name="annotation_label_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(visibility__in=Visibility.values), name="annotation_visibility_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(visibility=Visibility.CLASS) | Q(classroom__isnull=False),
+                name="annotation_class_needs_a_class",
+            ),
+            models.CheckConstraint(
+                condition=~Q(visibility=Visibility.PRIVATE) | Q(classroom__isnull=True),
+                name="annotation_private_has_no_class",
             ),
             models.UniqueConstraint(
                 fields=["author", "submission_key"],
@@ -204,8 +261,21 @@ class Stance(models.TextChoices):
 
 class ReplyQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Replies of the annotations `user` may see: one rule with the annotations."""
-        return self.filter(annotation__in=Annotation.objects.visible_to(user))
+        """Replies of the annotations `user` may see, less replies a teacher hid.
+
+        A hidden reply stays visible to its author and to the class's teachers.
+        """
+        from classrooms.models import Membership
+
+        replies = self.filter(annotation__in=Annotation.objects.visible_to(user))
+        if not user.is_authenticated:
+            return replies.filter(hidden=False)
+        teacher_of = Membership.objects.filter(user=user, role=Membership.Role.TEACHER)
+        return replies.filter(
+            Q(hidden=False)
+            | Q(author=user)
+            | Q(annotation__classroom__in=teacher_of.values("classroom"))
+        )
 
     def owned_by(self, user):
         if not user.is_authenticated:
@@ -231,6 +301,8 @@ class Reply(models.Model):
     )
     # A deleted reply that has answers stays as a placeholder so the thread holds together.
     deleted = models.BooleanField(default=False)
+    # A teacher hid it: its author and the class's teachers still see it, marked hidden.
+    hidden = models.BooleanField(default=False)
     edited = models.BooleanField(default=False)
     submission_key = models.UUIDField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)

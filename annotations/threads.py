@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from classrooms.scope import reading_scope
+
 from .forms import ReplyEditForm, ReplyForm
 from .models import Annotation, HelpfulVote, Reply, Stance
 
@@ -51,13 +53,19 @@ def _annotation(request: HttpRequest, pk: int) -> Annotation:
     return annotation
 
 
-def thread_context(request: HttpRequest, annotation: Annotation, form=None) -> dict:
+def thread_context(request: HttpRequest, annotation: Annotation, form=None, scope=None) -> dict:
     voted = HelpfulVote.objects.filter(reply=OuterRef("pk"), voter=request.user.pk or 0)
     replies = list(
-        annotation.replies.select_related("author", "answered_by__author")
+        Reply.objects.visible_to(request.user)
+        .filter(annotation=annotation)
+        .select_related("author", "answered_by__author")
         .annotate(helpful_count=Count("votes"), helpful_mine=Exists(voted))
         .order_by("created", "id")
     )
+    if scope is None:
+        scope = reading_scope(request, annotation.article)
+    for reply in replies:
+        reply.author_label = scope.author_label(reply.author, annotation.classroom_id, request.user)
     items = thread_items(replies)
     by_id = {r.pk: r for r in replies}
     for item in items:

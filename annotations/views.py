@@ -2,12 +2,14 @@ import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from articles.models import Article
+from classrooms.scope import classroom_for, reading_scope
 
 from .anchoring import Anchor, AnchorError, Quote, resolve, sentences
 from .forms import AnnotationEditForm, SelectionForm, SentenceRangeForm
@@ -31,17 +33,27 @@ def reader_context(request: HttpRequest, article: Article, **extra) -> dict:
 
     A constant number of queries however many annotations, plus one per open thread.
     """
+    scope = reading_scope(request, article)
     blocks = list(article.blocks.order_by("position"))
-    annotations = list(
-        Annotation.objects.for_reader(request.user).filter(article=article).in_document_order()
-    )
+    queryset = Annotation.objects.for_reader(request.user).filter(article=article)
+    if scope.hide_classmates:
+        queryset = queryset.exclude(
+            Q(classroom=scope.assignment.classroom_id) & ~Q(author=request.user)
+        )
+    if scope.only_author:
+        queryset = queryset.filter(author=scope.only_author)
+    annotations = list(queryset.in_document_order())
     open_ids = open_thread_ids(request)
     for annotation in annotations:
         annotation.is_mine = annotation.author_id == request.user.pk
+        annotation.author_label = scope.author_label(
+            annotation.author, annotation.classroom_id, request.user
+        )
         if annotation.pk in open_ids:
-            annotation.thread = thread_context(request, annotation)
+            annotation.thread = thread_context(request, annotation, scope=scope)
     return {
         "article": article,
+        "scope": scope,
         "blocks": render_blocks(blocks, annotations),
         "annotations": annotations,
         "counts": label_counts(annotations),
@@ -99,17 +111,21 @@ def _positions(annotation: Annotation) -> set[int]:
 
 
 def _create(
-    request: HttpRequest,
-    article: Article,
-    blocks,
-    anchor: Anchor,
-    label: str,
-    note: str,
-    submission_key: uuid.UUID | None,
+    request: HttpRequest, article: Article, blocks, anchor: Anchor, data: dict
 ) -> HttpResponse:
     """Store one annotation per submission key; a repeat answers with the first one."""
-    repeat = Annotation.objects.filter(author=request.user, submission_key=submission_key)
-    annotation = repeat.first() if submission_key else None
+    scope = reading_scope(request, article)
+    audience = classroom_for(scope, data.get("visibility") or scope.default_visibility())
+    if audience is None:
+        return _refuse(
+            request,
+            "Choose who can see this: everyone, one of your classes, or only you.",
+            article=article,
+        )
+    visibility, classroom_id = audience
+    key = data["submission_key"]
+    repeat = Annotation.objects.filter(author=request.user, submission_key=key)
+    annotation = repeat.first() if key else None
     if annotation is None:
         try:
             with transaction.atomic():
@@ -118,9 +134,11 @@ def _create(
                     author=request.user,
                     blocks=blocks,
                     anchor=anchor,
-                    label=label,
-                    note=note,
-                    submission_key=submission_key,
+                    label=data["label"],
+                    note=data["note"],
+                    submission_key=key,
+                    visibility=visibility,
+                    classroom_id=classroom_id,
                 )
         except IntegrityError:
             # The same submission raced us in another request: it won, answer with its result.
@@ -159,9 +177,7 @@ def create(request: HttpRequest, slug: str) -> HttpResponse:
         )
     except AnchorError as error:
         return _refuse(request, str(error), article=article)
-    return _create(
-        request, article, blocks, anchor, data["label"], data["note"], data["submission_key"]
-    )
+    return _create(request, article, blocks, anchor, data)
 
 
 @require_http_methods(["GET", "POST"])
@@ -184,17 +200,16 @@ def annotate_block(request: HttpRequest, slug: str, position: int) -> HttpRespon
         data = form.cleaned_data
         start, end = ranges[data["first_sentence"] - 1][0], ranges[data["last_sentence"] - 1][1]
         anchor = Anchor(index, start, index, end)
-        return _create(
-            request,
-            article,
-            blocks,
-            anchor,
-            data["label"],
-            data["note"],
-            data["submission_key"],
-        )
+        return _create(request, article, blocks, anchor, data)
     # Not "block": inside {% block %} tags that name means the template block.
-    context = {"article": article, "paragraph": block, "form": form, "labels": Label}
+    scope = reading_scope(request, article)
+    context = {
+        "article": article,
+        "paragraph": block,
+        "form": form,
+        "labels": Label,
+        "scope": scope,
+    }
     template = "annotations/block_annotate.html"
     if request.htmx:
         template += "#block-annotate-form"

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "articles",
     "annotations",
+    "classrooms",
 ]
 
 MIDDLEWARE = [

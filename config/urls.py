@@ -10,6 +10,7 @@ urlpatterns = [
     path("articles/", include("articles.urls")),
     path("", include("annotations.urls")),
     path("", include("annotations.links_urls")),
+    path("", include("classrooms.urls")),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/login/", accounts.login, name="login"),
     path("accounts/logout/", accounts.logout, name="logout"),

@@ -82,5 +82,5 @@ def test_it_reads_an_article_page_in_a_constant_number_of_queries(client):
         )
     assert queries_for(client, article.get_absolute_url()) == one
     # session, user, article, blocks, annotations (authors, blocks and thread counts joined),
-    # evidence links of claims, claim links of evidence, unread notifications
-    assert one == 8
+    # evidence links of claims, claim links of evidence, unread notifications, my classes
+    assert one == 9

@@ -184,6 +184,8 @@ def test_a_keyboard_only_reader_can_annotate_sentences(live_server, page, articl
     form = page.get_by_role("form", name="Annotate paragraph 3")
     expect(form.get_by_role("radio", name="Evidence")).to_be_checked()
     page.keyboard.press("Tab")
+    expect(form.get_by_label("Visible to")).to_be_focused()  # "Everyone" by default
+    page.keyboard.press("Tab")
     page.keyboard.type("Two facts in a row.")
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
