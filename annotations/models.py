@@ -459,6 +459,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         REPLY = "reply", "Reply"
         LINK = "link", "Evidence linked"
+        FLAG = "flag", "Flagged"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -482,7 +483,7 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["recipient", "read_at"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["reply", "link"]), name="notification_kind_valid"
+                condition=Q(kind__in=["reply", "link", "flag"]), name="notification_kind_valid"
             ),
         ]
 

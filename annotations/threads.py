@@ -66,6 +66,7 @@ def thread_context(request: HttpRequest, annotation: Annotation, form=None, scop
         scope = reading_scope(request, annotation.article)
     for reply in replies:
         reply.author_label = scope.author_label(reply.author, annotation.classroom_id, request.user)
+        reply.can_moderate = annotation.classroom_id in scope.teacher_of
     items = thread_items(replies)
     by_id = {r.pk: r for r in replies}
     for item in items:

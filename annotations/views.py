@@ -49,6 +49,7 @@ def reader_context(request: HttpRequest, article: Article, **extra) -> dict:
         annotation.author_label = scope.author_label(
             annotation.author, annotation.classroom_id, request.user
         )
+        annotation.can_moderate = annotation.classroom_id in scope.teacher_of
         if annotation.pk in open_ids:
             annotation.thread = thread_context(request, annotation, scope=scope)
     return {
@@ -231,6 +232,11 @@ def card(request: HttpRequest, pk: int) -> HttpResponse:
         Annotation.objects.for_reader(request.user).select_related("article"), pk=pk
     )
     annotation.is_mine = annotation.author_id == request.user.pk
+    scope = reading_scope(request, annotation.article)
+    annotation.author_label = scope.author_label(
+        annotation.author, annotation.classroom_id, request.user
+    )
+    annotation.can_moderate = annotation.classroom_id in scope.teacher_of
     if not request.htmx:
         # The permalink: the article, scrolled to the highlight, its thread open.
         url = annotation.article.get_absolute_url()

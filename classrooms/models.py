@@ -139,3 +139,45 @@ class Assignment(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("classrooms:assignment", args=[self.pk])
+
+
+FLAG_REASON_MAX_LENGTH = 300
+
+
+class Flag(models.Model):
+    """A reader asks the class's teachers to look at a highlight or reply."""
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="flags"
+    )
+    annotation = models.ForeignKey(
+        "annotations.Annotation", on_delete=models.CASCADE, related_name="flags"
+    )
+    reply = models.ForeignKey(
+        "annotations.Reply",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="flags",
+    )
+    reason = models.CharField(max_length=FLAG_REASON_MAX_LENGTH)
+    created = models.DateTimeField(auto_now_add=True)
+    handled = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reporter", "annotation"],
+                condition=Q(reply__isnull=True),
+                name="flag_annotation_once",
+            ),
+            models.UniqueConstraint(
+                fields=["reporter", "reply"],
+                condition=Q(reply__isnull=False),
+                name="flag_reply_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Flag by {self.reporter} on {self.reply_id or self.annotation_id}"

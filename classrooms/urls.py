@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dashboard, views
+from . import dashboard, moderation, views
 
 app_name = "classrooms"
 
@@ -23,4 +23,18 @@ urlpatterns = [
     path("assignments/<int:pk>/dashboard.csv", dashboard.dashboard_csv, name="dashboard_csv"),
     path("assignments/<int:pk>/annotations.csv", dashboard.annotations_csv, name="annotations_csv"),
     path("assignments/<int:pk>/discuss/", dashboard.open_discussion, name="open_discussion"),
+    path(
+        "annotations/<int:pk>/hide/",
+        moderation.hide,
+        {"kind": "annotation"},
+        name="hide_annotation",
+    ),
+    path("replies/<int:pk>/hide/", moderation.hide, {"kind": "reply"}, name="hide_reply"),
+    path(
+        "annotations/<int:pk>/flag/",
+        moderation.flag,
+        {"kind": "annotation"},
+        name="flag_annotation",
+    ),
+    path("replies/<int:pk>/flag/", moderation.flag, {"kind": "reply"}, name="flag_reply"),
 ]

@@ -1,0 +1,102 @@
+"""Teachers hide and restore what is written in their classes; readers flag it to them."""
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from annotations.models import Annotation, Notification, Reply
+from annotations.views import _changed
+
+from .models import FLAG_REASON_MAX_LENGTH, Classroom, Flag, Membership
+
+
+class FlagForm(forms.Form):
+    reason = forms.CharField(
+        max_length=FLAG_REASON_MAX_LENGTH,
+        error_messages={
+            "required": "Say briefly what is wrong, so your teacher knows what to look at.",
+            "max_length": f"Keep the reason under {FLAG_REASON_MAX_LENGTH} characters.",
+        },
+    )
+
+
+def _target(request: HttpRequest, kind: str, pk: int, taught_only: bool):
+    """The annotation or reply, as this reader may see it (teachers: in a class they teach)."""
+    annotations = Annotation.objects.visible_to(request.user)
+    if taught_only:
+        annotations = annotations.filter(classroom__in=Classroom.objects.taught_by(request.user))
+    if kind == "annotation":
+        annotation = get_object_or_404(annotations.select_related("article"), pk=pk)
+        return annotation, None
+    reply = get_object_or_404(
+        Reply.objects.visible_to(request.user)
+        .filter(annotation__in=annotations)
+        .select_related("annotation__article"),
+        pk=pk,
+    )
+    return reply.annotation, reply
+
+
+@require_POST
+@login_required
+def hide(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """Toggle hidden; only a teacher of the class it was written in (others: 404)."""
+    annotation, reply = _target(request, kind, pk, taught_only=True)
+    target = reply or annotation
+    target.hidden = not target.hidden
+    target.save(update_fields=["hidden", "updated"])
+    Flag.objects.filter(annotation=annotation, reply=reply, handled__isnull=True).update(
+        handled=timezone.now()
+    )
+    return _changed(request, annotation.article, set(), "annotationChanged", annotation.pk)
+
+
+@require_POST
+@login_required
+def flag(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    annotation, reply = _target(request, kind, pk, taught_only=False)
+    author_id = (reply or annotation).author_id
+    form = FlagForm(request.POST)
+    if author_id == request.user.pk:
+        message = "You can’t flag your own words: edit or delete them instead."
+    elif annotation.classroom_id is None:
+        message = "Only highlights written in a class can be flagged to its teachers."
+    elif not form.is_valid():
+        message = " ".join(form.errors["reason"])
+    else:
+        message = ""
+    if message:
+        return HttpResponse(message, status=422, content_type="text/plain; charset=utf-8")
+    try:
+        with transaction.atomic():
+            created = Flag.objects.create(
+                reporter=request.user,
+                annotation=annotation,
+                reply=reply,
+                reason=form.cleaned_data["reason"],
+            )
+    except IntegrityError:
+        created = None  # flagged before: once is enough
+    if created:
+        teachers = Membership.objects.filter(
+            classroom=annotation.classroom_id, role=Membership.Role.TEACHER
+        ).values_list("user", flat=True)
+        Notification.objects.bulk_create(
+            Notification(
+                recipient_id=t,
+                actor=request.user,
+                kind=Notification.Kind.FLAG,
+                annotation=annotation,
+                reply=reply,
+            )
+            for t in teachers
+        )
+    if not request.htmx:
+        return redirect(annotation.get_absolute_url())
+    return HttpResponse(
+        "Thanks: your teacher will take a look.", content_type="text/plain; charset=utf-8"
+    )
