@@ -28,7 +28,7 @@ demo: setup
 	DEBUG=1 $(BIN)/python manage.py createcachetable
 	DEBUG=1 $(BIN)/python manage.py import_seeds
 	DEBUG=1 $(BIN)/python manage.py create_demo_users
-	DEBUG=1 $(BIN)/python manage.py create_demo_highlights
+	DEBUG=1 $(BIN)/python manage.py create_demo_class
 
 run: demo
 	@echo "Gloss is at http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"

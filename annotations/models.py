@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 from django.urls import reverse
+from django.utils.timezone import now
 
 from articles.models import Article, Block
 
@@ -21,6 +22,8 @@ class Visibility(models.TextChoices):
     PRIVATE = "private", "Only me"
     CLASS = "class", "My class"
     PUBLIC = "public", "Everyone"
+    # A teacher's answer key: the class sees it once the assignment is due.
+    KEY = "key", "Answer key"
 
 
 def visibility_q(user, prefix: str = "") -> Q:
@@ -44,6 +47,7 @@ def visibility_q(user, prefix: str = "") -> Q:
         public
         | on(author=user)
         | on(visibility=Visibility.CLASS, hidden=False, classroom__in=member_of)
+        | on(visibility=Visibility.KEY, classroom__in=member_of, assignment__due__lt=now())
         | (on(classroom__in=teacher_of) & ~on(visibility=Visibility.PRIVATE))
     )
 
@@ -70,6 +74,7 @@ class AnnotationQuerySet(models.QuerySet):
         submission_key=None,
         visibility: str = "public",
         classroom_id: int | None = None,
+        assignment_id: int | None = None,
     ) -> "Annotation":
         """Store an annotation at a resolved anchor with its quote and context."""
         quote = quote_at([b.text for b in blocks], anchor)
@@ -88,6 +93,7 @@ class AnnotationQuerySet(models.QuerySet):
             submission_key=submission_key,
             visibility=visibility,
             classroom_id=classroom_id,
+            assignment_id=assignment_id,
         )
 
     def for_reader(self, user):
@@ -170,6 +176,14 @@ class Annotation(models.Model):
     )
     # A teacher hid it: its author and the class's teachers still see it, marked hidden.
     hidden = models.BooleanField(default=False)
+    # Written while reading an assignment (answer keys are revealed by its due date).
+    assignment = models.ForeignKey(
+        "classrooms.Assignment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="annotations",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -194,8 +208,13 @@ class Annotation(models.Model):
                 condition=Q(visibility__in=Visibility.values), name="annotation_visibility_valid"
             ),
             models.CheckConstraint(
-                condition=~Q(visibility=Visibility.CLASS) | Q(classroom__isnull=False),
+                condition=~Q(visibility__in=[Visibility.CLASS, Visibility.KEY])
+                | Q(classroom__isnull=False),
                 name="annotation_class_needs_a_class",
+            ),
+            models.CheckConstraint(
+                condition=~Q(visibility=Visibility.KEY) | Q(assignment__isnull=False),
+                name="annotation_key_needs_an_assignment",
             ),
             models.CheckConstraint(
                 condition=~Q(visibility=Visibility.PRIVATE) | Q(classroom__isnull=True),

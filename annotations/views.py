@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from articles.models import Article
-from classrooms.scope import classroom_for, reading_scope
+from classrooms.scope import classroom_for, key_match, reading_scope
 
 from .anchoring import Anchor, AnchorError, Quote, resolve, sentences
 from .forms import AnnotationEditForm, SelectionForm, SentenceRangeForm
@@ -52,9 +52,16 @@ def reader_context(request: HttpRequest, article: Article, **extra) -> dict:
         annotation.can_moderate = annotation.classroom_id in scope.teacher_of
         if annotation.pk in open_ids:
             annotation.thread = thread_context(request, annotation, scope=scope)
+    key_result = None
+    if scope.assignment and not scope.is_teacher:
+        key = [a for a in annotations if a.visibility == "key"]
+        if key:  # visible only once the assignment is due
+            mine = [a for a in annotations if a.is_mine and a.visibility != "key"]
+            key_result = key_match([b.text for b in blocks], key, mine)
     return {
         "article": article,
         "scope": scope,
+        "key_result": key_result,
         "blocks": render_blocks(blocks, annotations),
         "annotations": annotations,
         "counts": label_counts(annotations),
@@ -140,6 +147,9 @@ def _create(
                     submission_key=key,
                     visibility=visibility,
                     classroom_id=classroom_id,
+                    assignment_id=scope.assignment.pk
+                    if scope.assignment and classroom_id
+                    else None,
                 )
         except IntegrityError:
             # The same submission raced us in another request: it won, answer with its result.

@@ -87,8 +87,48 @@ def classroom_for(scope: Scope, visibility: str) -> tuple[str, int | None] | Non
     if visibility == "public":
         # Written for an assignment: the class's dashboard counts it.
         return "public", scope.assignment.classroom_id if scope.assignment else None
+    if visibility == "key":
+        # The answer key belongs to an assignment the reader teaches.
+        return ("key", scope.assignment.classroom_id) if scope.is_teacher else None
     if visibility.startswith("class:"):
         wanted = _int(visibility.removeprefix("class:"))
         if wanted in {c.pk for c in scope.classes}:
             return "class", wanted
     return None
+
+
+@dataclass
+class KeyMatch:
+    key_count: int
+    attempted: int
+    matched: int
+
+    @property
+    def rate(self) -> int | None:
+        return round(100 * self.matched / self.attempted) if self.attempted else None
+
+
+def key_match(texts: list[str], key: list, mine: list) -> KeyMatch:
+    """How a student's labels compare with the answer key, passage by passage.
+
+    A key passage counts as attempted when one of the student's highlights overlaps it; it
+    matches when the highlight overlapping it most carries the same label.
+    """
+    from annotations.anchoring import to_document_offset
+
+    def span(a):
+        start = to_document_offset(texts, a.start_block.position - 1, a.start_offset)
+        return start, to_document_offset(texts, a.end_block.position - 1, a.end_offset)
+
+    spans = [(span(a), a.label) for a in mine if a.start_block and a.end_block]
+    attempted = matched = 0
+    for k in key:
+        if not (k.start_block and k.end_block):
+            continue
+        k_start, k_end = span(k)
+        overlaps = [(min(e, k_end) - max(s, k_start), label) for (s, e), label in spans]
+        overlaps = [o for o in overlaps if o[0] > 0]
+        if overlaps:
+            attempted += 1
+            matched += max(overlaps)[1] == k.label
+    return KeyMatch(len(key), attempted, matched)
