@@ -63,11 +63,6 @@ class Passage:
         return 1 - self.counts[0][1] / self.raters
 
     @property
-    def paragraph(self) -> int:
-        """The block's 1-based position, as the page numbers it (¶N)."""
-        return self.unit.block + 1
-
-    @property
     def distribution(self) -> str:
         """ "5 claim · 3 opinion"."""
         return " · ".join(f"{n} {label}" for label, n in self.counts)

@@ -8,6 +8,7 @@ from django.urls import reverse
 # No 0/O, 1/I/L: codes are read aloud and copied from a board.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
+NOT_STARTED, IN_PROGRESS, DONE = "not started", "in progress", "done"
 
 
 def new_join_code() -> str:
@@ -139,6 +140,14 @@ class Assignment(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("classrooms:assignment", args=[self.pk])
+
+    def status_for(self, annotations: int, replies: int) -> str:
+        """Not started / in progress / done, by this assignment's minimums."""
+        if not (annotations or replies):
+            return NOT_STARTED
+        if annotations >= self.min_annotations and replies >= self.min_replies:
+            return DONE
+        return IN_PROGRESS
 
 
 FLAG_REASON_MAX_LENGTH = 300

@@ -220,23 +220,12 @@ def assignments_for(user):
     )
 
 
-def status_of(assignment: Assignment) -> str:
-    if assignment.my_annotations == 0 and assignment.my_replies == 0:
-        return "not started"
-    if (
-        assignment.my_annotations >= assignment.min_annotations
-        and assignment.my_replies >= assignment.min_replies
-    ):
-        return "done"
-    return "in progress"
-
-
 @login_required
 def my_assignments(request: HttpRequest) -> HttpResponse:
     assignments = list(assignments_for(request.user).order_by("due", "-created"))
     now = timezone.now()
     for assignment in assignments:
-        assignment.status = status_of(assignment)
+        assignment.status = assignment.status_for(assignment.my_annotations, assignment.my_replies)
         assignment.overdue = bool(
             assignment.due and assignment.due < now and assignment.status != "done"
         )
