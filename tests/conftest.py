@@ -3,10 +3,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
-# Shared CI machines stall now and then: a slow example is not a failure.
-settings.register_profile("gloss", deadline=None)
+# Shared CI machines stall now and then: a slow example is not a failure, and neither is a
+# strategy that discards many draws on an unlucky seed.
+settings.register_profile(
+    "gloss",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 settings.load_profile("gloss")
 
 # Playwright keeps an event loop running in the test thread; Django's ORM refuses that unless told.

@@ -63,7 +63,7 @@ def build(text_for, prefix):
     )
     reader = make_user(f"{prefix}-reader")
     for n in range(len(PAYLOADS)):
-        author = make_user(f"{prefix}-writer{n}", first_name=text_for(n))
+        author = make_user(f"{prefix}-writer{n}", first_name=text_for(n)[:150])
         claim = make_annotation(article, author, block=2, start=0, end=4, note=text_for(n))
         evidence = make_annotation(
             article, author, block=3, start=0, end=4, label="evidence", note=text_for(n)
@@ -76,7 +76,7 @@ def build(text_for, prefix):
             author=author,
         )
         claim.reply(
-            make_user(f"{prefix}-replier{n}", first_name=text_for(n)), text_for(n), "question"
+            make_user(f"{prefix}-replier{n}", first_name=text_for(n)[:150]), text_for(n), "question"
         )
     return article, reader
 
