@@ -305,7 +305,7 @@ def debate_map_of(annotations: list[Annotation], article: Article) -> DebateMap:
 
 
 def debate_map(request: HttpRequest, slug: str) -> HttpResponse:
-    article = get_object_or_404(Article.objects.published(), slug=slug)
+    article = get_object_or_404(Article.objects.readable_by(request.user), slug=slug)
     # One query for the annotations with their thread counts, one for each side of the links.
     annotations = list(
         Annotation.objects.for_reader(request.user).filter(article=article).in_document_order()

@@ -43,6 +43,9 @@ def visibility_q(user, prefix: str = "") -> Q:
         return public
     member_of = Membership.objects.filter(user=user).values("classroom")
     teacher_of = member_of.filter(role=Membership.Role.TEACHER)
+    if user.is_staff and user.has_perm("annotations.change_annotation"):
+        # Moderators see public content they or teachers hid, to restore it.
+        public = on(visibility=Visibility.PUBLIC)
     return (
         public
         | on(author=user)
@@ -81,6 +84,7 @@ class AnnotationQuerySet(models.QuerySet):
         return self.create(
             article=article,
             author=author,
+            anchored_revision=blocks[anchor.start_block].revision,
             start_block=blocks[anchor.start_block],
             start_offset=anchor.start_offset,
             end_block=blocks[anchor.end_block],
@@ -156,6 +160,10 @@ class Annotation(models.Model):
     end_block = models.ForeignKey(Block, on_delete=models.SET_NULL, null=True, related_name="+")
     end_offset = models.PositiveIntegerField()
     exact = models.TextField()
+    # The start block's revision this anchor was made (or last re-anchored) against, and
+    # whether re-anchoring had to settle for a close but not exact match.
+    anchored_revision = models.PositiveIntegerField(default=1)
+    approximate = models.BooleanField(default=False)
     prefix = models.CharField(max_length=64, blank=True)
     suffix = models.CharField(max_length=64, blank=True)
     label = models.CharField(max_length=20, choices=Label)
@@ -289,6 +297,8 @@ class ReplyQuerySet(models.QuerySet):
         replies = self.filter(annotation__in=Annotation.objects.visible_to(user))
         if not user.is_authenticated:
             return replies.filter(hidden=False)
+        if user.is_staff and user.has_perm("annotations.change_annotation"):
+            return replies
         teacher_of = Membership.objects.filter(user=user, role=Membership.Role.TEACHER)
         return replies.filter(
             Q(hidden=False)

@@ -95,7 +95,7 @@ def updates(request: HttpRequest, slug: str) -> HttpResponse:
 
     The counter lives in the database, so any number of server processes agree on it.
     """
-    article = get_object_or_404(Article.objects.published(), slug=slug)
+    article = get_object_or_404(Article.objects.readable_by(request.user), slug=slug)
     if request.GET.get("v") == str(article.activity):
         return HttpResponse(status=204)
     context = reader_context(request, article, preserve_drafts=True)
@@ -165,7 +165,7 @@ def _first_error(form) -> str:
 
 @require_POST
 def create(request: HttpRequest, slug: str) -> HttpResponse:
-    article = get_object_or_404(Article.objects.published(), slug=slug)
+    article = get_object_or_404(Article.objects.readable_by(request.user), slug=slug)
     if not request.user.is_authenticated:
         if request.htmx:
             return _refuse(request, "Sign in to annotate.", status=403)
@@ -195,7 +195,7 @@ def create(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def annotate_block(request: HttpRequest, slug: str, position: int) -> HttpResponse:
     """The keyboard path: choose a range of one paragraph's sentences and a label."""
-    article = get_object_or_404(Article.objects.published(), slug=slug)
+    article = get_object_or_404(Article.objects.readable_by(request.user), slug=slug)
     blocks = list(article.blocks.order_by("position"))
     if not 1 <= position <= len(blocks):
         return _refuse(request, "That paragraph is not in this article.", 404, article)

@@ -22,7 +22,6 @@ class ArticleAdmin(admin.ModelAdmin):
     search_fields = ["title", "standfirst", "author"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["import_key", "word_count", "created", "updated"]
-    actions = ["publish", "unpublish"]
     inlines = [BlockInline]
     fieldsets = [
         (None, {"fields": ["title", "slug", "status", "standfirst"]}),
@@ -58,6 +57,32 @@ class ArticleAdmin(admin.ModelAdmin):
         count = queryset.update(status=Article.Status.DRAFT)
         self.message_user(request, f"{count} article(s) hidden as drafts.", messages.SUCCESS)
 
+    def get_urls(self):
+        from .import_admin import urls
+
+        return urls(self) + super().get_urls()
+
+    actions = ["publish", "unpublish", "archive"]
+
+    @admin.action(description="Archive (off the home page; kept for its annotators)")
+    def archive(self, request, queryset):
+        count = queryset.update(status=Article.Status.ARCHIVED)
+        self.message_user(request, f"{count} article(s) archived.", messages.SUCCESS)
+
     def save_related(self, request, form, formsets, change):
+        # Highlights follow the text: snapshot before the blocks change, re-anchor after,
+        # all in the admin's transaction.
+        from annotations.editing import snapshot, text_edited
+
+        before = snapshot(form.instance) if change else None
         super().save_related(request, form, formsets, change)
         form.instance.refresh_word_count()
+        if before is not None:
+            outcome = text_edited(form.instance, before, request.user)
+            if any(outcome.values()):
+                self.message_user(
+                    request,
+                    "Highlights re-anchored: {kept} kept, {moved} moved, {approximate} "
+                    "approximate, {detached} detached.".format(**outcome),
+                    messages.WARNING if outcome["detached"] else messages.INFO,
+                )

@@ -11,13 +11,30 @@ WORDS_PER_MINUTE = 230
 
 class ArticleQuerySet(models.QuerySet):
     def published(self):
+        """On the home page and offered for new assignments."""
         return self.filter(status=Article.Status.PUBLISHED)
+
+    def readable_by(self, user):
+        """Published ones; archived ones for the people who annotated them; all for curators.
+
+        Curators read drafts exactly as readers will see them.
+        """
+        if user.is_authenticated and user.is_staff and user.has_perm("articles.change_article"):
+            return self
+        readable = Q(status=Article.Status.PUBLISHED)
+        if user.is_authenticated:
+            annotated = Article.objects.filter(
+                status=Article.Status.ARCHIVED, annotations__author=user
+            ).values("pk")
+            readable |= Q(pk__in=annotated)
+        return self.filter(readable)
 
 
 class Article(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
+        ARCHIVED = "archived", "Archived"
 
     slug = models.SlugField(max_length=120, unique=True)
     title = models.CharField(max_length=300)
@@ -56,7 +73,8 @@ class Article(models.Model):
                 name="article_day_in_range",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["draft", "published"]), name="article_status_valid"
+                condition=Q(status__in=["draft", "published", "archived"]),
+                name="article_status_valid",
             ),
         ]
 
@@ -91,11 +109,17 @@ class Article(models.Model):
         Article.objects.filter(pk=self.pk).update(word_count=self.word_count)
 
     @transaction.atomic
-    def replace_blocks(self, blocks: list[tuple[str, str]]) -> bool:
-        """Make the article's blocks exactly `blocks` [(kind, text)]; True if anything changed."""
+    def replace_blocks(self, blocks: list[tuple[str, str]], editor=None) -> bool:
+        """Make the article's blocks exactly `blocks` [(kind, text)]; True if anything changed.
+
+        Highlights on changed text are re-anchored in the same transaction.
+        """
+        from annotations.editing import snapshot, text_edited  # annotations build on articles
+
         current = list(self.blocks.order_by("position"))
         if [(b.kind, b.text) for b in current] == list(blocks):
             return False
+        before = snapshot(self)
         # Update in place where a position still exists so annotations keep their blocks.
         for position, (kind, text) in enumerate(blocks, start=1):
             if position <= len(current):
@@ -107,6 +131,7 @@ class Article(models.Model):
                 self.blocks.create(position=position, kind=kind, text=text)
         self.blocks.filter(position__gt=len(blocks)).delete()
         self.refresh_word_count()
+        text_edited(self, before, editor)
         return True
 
     def touch(self) -> None:
@@ -132,6 +157,8 @@ class Block(models.Model):
     position = models.PositiveIntegerField()
     kind = models.CharField(max_length=20, choices=Kind, default=Kind.PARAGRAPH)
     text = models.TextField()
+    # Bumped whenever the text changes; each earlier text is kept as a BlockRevision.
+    revision = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["article", "position"]
@@ -152,3 +179,25 @@ class Block(models.Model):
     @property
     def anchor_id(self) -> str:
         return f"p-{self.position}"
+
+
+class BlockRevision(models.Model):
+    """A block's text as it was before an edit: who changed it, and when."""
+
+    block = models.ForeignKey(Block, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=Block.Kind)
+    text = models.TextField()
+    edited_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    replaced_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["block", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["block", "number"], name="block_revision_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"¶{self.block.position} r{self.number}"

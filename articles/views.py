@@ -19,7 +19,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
-    article = get_object_or_404(Article.objects.published(), slug=slug)
+    article = get_object_or_404(Article.objects.readable_by(request.user), slug=slug)
     # A permalink (?thread=<id>) opens that highlight's thread in its card.
     context = reader_context(request, article)
     return render(request, "articles/article_detail.html", context)

@@ -190,3 +190,30 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"Flag by {self.reporter} on {self.reply_id or self.annotation_id}"
+
+
+class ModerationAction(models.Model):
+    """The log: who hid, restored or dismissed what, and when."""
+
+    class Action(models.TextChoices):
+        HIDE = "hide", "Hid"
+        RESTORE = "restore", "Restored"
+        DISMISS = "dismiss", "Dismissed the flags on"
+
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action)
+    annotation = models.ForeignKey(
+        "annotations.Annotation", on_delete=models.CASCADE, related_name="moderation_log"
+    )
+    reply = models.ForeignKey(
+        "annotations.Reply", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.moderator} {self.action} {self.reply_id or self.annotation_id}"

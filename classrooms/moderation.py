@@ -1,17 +1,18 @@
 """Teachers hide and restore what is written in their classes; readers flag it to them."""
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from annotations.models import Annotation, Notification, Reply
 from annotations.views import _changed
 
-from .models import FLAG_REASON_MAX_LENGTH, Classroom, Flag, Membership
+from .models import FLAG_REASON_MAX_LENGTH, Classroom, Flag, Membership, ModerationAction
 
 
 class FlagForm(forms.Form):
@@ -46,12 +47,7 @@ def _target(request: HttpRequest, kind: str, pk: int, taught_only: bool):
 def hide(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """Toggle hidden; only a teacher of the class it was written in (others: 404)."""
     annotation, reply = _target(request, kind, pk, taught_only=True)
-    target = reply or annotation
-    target.hidden = not target.hidden
-    target.save(update_fields=["hidden", "updated"])
-    Flag.objects.filter(annotation=annotation, reply=reply, handled__isnull=True).update(
-        handled=timezone.now()
-    )
+    _decide(request.user, annotation, reply, "restore" if (reply or annotation).hidden else "hide")
     return _changed(request, annotation.article, set(), "annotationChanged", annotation.pk)
 
 
@@ -63,8 +59,8 @@ def flag(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     form = FlagForm(request.POST)
     if author_id == request.user.pk:
         message = "You can’t flag your own words: edit or delete them instead."
-    elif annotation.classroom_id is None:
-        message = "Only highlights written in a class can be flagged to its teachers."
+    elif annotation.visibility == "private":
+        message = "Private notes can’t be flagged."
     elif not form.is_valid():
         message = " ".join(form.errors["reason"])
     else:
@@ -100,3 +96,66 @@ def flag(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     return HttpResponse(
         "Thanks: your teacher will take a look.", content_type="text/plain; charset=utf-8"
     )
+
+
+def _decide(moderator, annotation, reply, action: str) -> None:
+    """Hide, restore or dismiss; close the open flags; write it in the log."""
+    if action in {"hide", "restore"}:
+        target = reply or annotation
+        target.hidden = action == "hide"
+        target.save(update_fields=["hidden", "updated"])
+        annotation.article.touch()
+    Flag.objects.filter(annotation=annotation, reply=reply, handled__isnull=True).update(
+        handled=timezone.now()
+    )
+    ModerationAction.objects.create(
+        moderator=moderator, action=action, annotation=annotation, reply=reply
+    )
+
+
+def _is_moderator(user) -> bool:
+    return user.is_authenticated and user.has_perm("annotations.change_annotation")
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    """Curators: open flags on public content, and the log of decisions."""
+    if not _is_moderator(request.user):
+        raise Http404
+    flags = (
+        Flag.objects.filter(handled__isnull=True, annotation__visibility="public")
+        .select_related("reporter", "annotation__article", "annotation__author", "reply__author")
+        .order_by("annotation", "reply", "created")
+    )
+    groups: dict[tuple, dict] = {}
+    for f in flags:
+        group = groups.setdefault(
+            (f.annotation_id, f.reply_id),
+            {"annotation": f.annotation, "reply": f.reply, "flags": []},
+        )
+        group["flags"].append(f)
+    log = ModerationAction.objects.select_related("moderator", "annotation__article", "reply")[:50]
+    return render(
+        request, "classrooms/moderation_queue.html", {"groups": list(groups.values()), "log": log}
+    )
+
+
+@require_POST
+@login_required
+def decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Act on a flagged item from the queue: hide, restore or dismiss."""
+    if not _is_moderator(request.user):
+        raise Http404
+    flag = get_object_or_404(
+        Flag.objects.filter(annotation__visibility="public").select_related(
+            "annotation__article", "reply"
+        ),
+        pk=pk,
+    )
+    action = request.POST.get("action", "")
+    if action not in {"hide", "restore", "dismiss"}:
+        messages.error(request, "Choose hide, restore or dismiss.")
+    else:
+        _decide(request.user, flag.annotation, flag.reply, action)
+        messages.success(request, "Done, and written in the log.")
+    return redirect("classrooms:moderation_queue")

@@ -37,4 +37,6 @@ urlpatterns = [
         name="flag_annotation",
     ),
     path("replies/<int:pk>/flag/", moderation.flag, {"kind": "reply"}, name="flag_reply"),
+    path("moderation/", moderation.queue, name="moderation_queue"),
+    path("moderation/flags/<int:pk>/", moderation.decide, name="moderation_decide"),
 ]

@@ -29,12 +29,15 @@ def test_it_shows_blocks_as_ordered_inlines(client, curator):
 
 
 def test_publishing_from_the_admin_puts_the_article_on_the_site(client, curator):
+    from django.test import Client
+
+    reader = Client()
     draft = make_article("Soon to be read", slug="soon", status=Article.Status.DRAFT)
-    assert client.get(draft.get_absolute_url()).status_code == 404
+    assert reader.get(draft.get_absolute_url()).status_code == 404
     client.post("/admin/articles/article/", {"action": "publish", "_selected_action": [draft.pk]})
-    assert client.get(draft.get_absolute_url()).status_code == 200
+    assert reader.get(draft.get_absolute_url()).status_code == 200
     client.post("/admin/articles/article/", {"action": "unpublish", "_selected_action": [draft.pk]})
-    assert client.get(draft.get_absolute_url()).status_code == 404
+    assert reader.get(draft.get_absolute_url()).status_code == 404
 
 
 def test_readers_cannot_reach_the_admin(client):

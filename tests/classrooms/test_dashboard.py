@@ -429,7 +429,7 @@ def test_it_shows_agreement_when_there_is_enough_overlap(
     html = response.content.decode()
     assert "data-alpha>1.00<" in html
     assert "Not enough overlap yet" not in html
-    assert "they all chose the same label on 3" in html
+    assert "all students chose the same label on 3 of them" in html
 
 
 def discuss(client, assignment, block=2, span=CATS, **extra):

@@ -1,9 +1,8 @@
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
-
-from articles.importing import import_file
 
 
 class Command(BaseCommand):
@@ -17,6 +16,12 @@ class Command(BaseCommand):
         if not paths:
             self.stderr.write(f"No .txt seeds in {folder}")
             return
-        for path in paths:
-            article, outcome = import_file(path, key_root=folder.parent)
-            self.stdout.write(f"{outcome:>9}  {article.title}  ({path.name})")
+        # Seeds are published, and keyed "seeds/<name>" wherever the folder is.
+        call_command(
+            "import_articles",
+            *paths,
+            publish=True,
+            key_root=folder.parent,
+            stdout=self.stdout,
+            stderr=self.stderr,
+        )
