@@ -286,6 +286,10 @@ class _Search:
         self.masks = _masks(quote.exact)
         self.reversed_masks = _masks(quote.exact[::-1])
         self.pairs: dict[int, tuple[int, tuple[Opcode, ...]] | None] = {}
+        self.sources: dict[int, list[int]] = {}  # new block -> the old blocks mapped to it
+        for block, new_block in enumerate(mapping):
+            if new_block is not None:
+                self.sources.setdefault(new_block, []).append(block)
 
     def _pair(self, old_block: int) -> tuple[int, tuple[Opcode, ...]] | None:
         """The new block an old block became and their diff, if the diff agrees they're one."""
@@ -379,6 +383,8 @@ class _Search:
 
     def _vouched(self, old: Anchor | None, start: int, end: int) -> bool:
         """Whether an exact occurrence is the highlight's words, not just the same letters."""
+        if old is not None and self._foreign(old, start, end) > (end - start) / 2:
+            return False  # the diff says it was already there, as someone else's words
         if self.length >= CONTEXT_LENGTH:
             return True
         if max(self._context_sides(start, end)) >= CONTEXT_THRESHOLD:
@@ -409,6 +415,43 @@ class _Search:
 
     def _context(self, start: int, end: int) -> float:
         return sum(self._context_sides(start, end)) / 2
+
+    def _foreign(self, old: Anchor, start: int, end: int) -> int:
+        """How many characters of [start, end) the diff traces to old text outside the highlight.
+
+        Such an occurrence is not where the highlight went but one that was in the article all
+        along: near the old position its context is the quote's own, shifted by a few
+        characters, so only the diff can tell them apart.
+        """
+        first = from_document_offset(self.new_blocks, start)[0]
+        last = from_document_offset(self.new_blocks, end)[0]
+        foreign = 0
+        for new_block in range(first, last + 1):
+            for block in self.sources.get(new_block, ()):
+                foreign += self._traced(old, block, start, end)
+        return foreign
+
+    def _traced(self, old: Anchor, block: int, start: int, end: int) -> int:
+        """Characters of [start, end) that the diff traces to block, outside the highlight."""
+        pair = self._pair(block)
+        if pair is None:
+            return 0
+        new_block, ops = pair
+        traced = 0
+            lo = old.start_offset if block == old.start_block else 0
+            hi = old.end_offset if block == old.end_block else len(self.old_blocks[block])
+            if not old.start_block <= block <= old.end_block:
+                lo = hi = 0  # no part of the highlight here
+        base = self.starts[new_block]
+        for tag, i1, i2, j1, _ in ops:
+            if tag != "equal":
+                continue
+            # The old characters whose images fall in [start, end) ...
+            a = i1 + max(start - base - j1, 0)
+            b = i1 + min(end - base - j1, i2 - i1)
+            if a < b:  # ... less those of the highlight itself
+                traced += (b - a) - max(0, min(b, hi) - max(a, lo))
+        return traced
 
     def _support(self, old: Anchor, start: int, end: int) -> float:
         """Share of the highlight's characters that the diff carries into [start, end)."""

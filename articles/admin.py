@@ -4,6 +4,15 @@ from django.db import models
 
 from .models import Article, Block
 
+# Shared with the import preview, so both forms read alike.
+ATTRIBUTION_FIELDS = [
+    "author",
+    "source_name",
+    "source_url",
+    "article_type",
+    ("published_day", "published_month", "published_year"),
+]
+
 
 class BlockInline(admin.TabularInline):
     model = Block
@@ -27,15 +36,7 @@ class ArticleAdmin(admin.ModelAdmin):
         (None, {"fields": ["title", "slug", "status", "standfirst"]}),
         (
             "Attribution",
-            {
-                "fields": [
-                    "author",
-                    "source_name",
-                    "source_url",
-                    "article_type",
-                    ("published_day", "published_month", "published_year"),
-                ]
-            },
+            {"fields": ATTRIBUTION_FIELDS},
         ),
         (
             "Import",

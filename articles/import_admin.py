@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from .admin import ATTRIBUTION_FIELDS
 from .cleaning import PartialDate, normalize_text
 from .extraction import (
     MAX_BYTES,
@@ -149,13 +150,7 @@ class ArticleFieldsForm(forms.Form):
         (
             "Attribution",
             {
-                "fields": [
-                    "author",
-                    "source_name",
-                    "source_url",
-                    "article_type",
-                    ("published_day", "published_month", "published_year"),
-                ],
+                "fields": ATTRIBUTION_FIELDS,
                 "description": "Publication date: leave out what the page does not say.",
             },
         ),
