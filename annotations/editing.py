@@ -11,7 +11,7 @@ from articles.models import Article, Block, BlockRevision
 
 from .anchoring import Anchor, Quote
 from .models import Annotation
-from .reanchoring import Method, reanchor
+from .reanchoring import Method, match_blocks, reanchor
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,9 @@ def snapshot(article: Article) -> Snapshot:
 
 
 @transaction.atomic
-def text_edited(article: Article, snap: Snapshot, editor=None) -> dict[str, int]:
+def text_edited(
+    article: Article, snap: Snapshot, editor=None, match_by_text: bool = False
+) -> dict[str, int]:
     """Record revisions of changed blocks and re-anchor every highlight on the article.
 
     Returns how many highlights were kept, moved, marked approximate or detached.
@@ -66,7 +68,12 @@ def text_edited(article: Article, snap: Snapshot, editor=None) -> dict[str, int]
     old_texts = [s.text for s in before]
     new_texts = [b.text for b in after]
     new_index = {b.pk: i for i, b in enumerate(after)}
-    block_map = {i: new_index.get(s.pk) for i, s in enumerate(before)}
+    if match_by_text:
+        # Re-imports reuse block rows by position, so a row's identity says nothing about
+        # which paragraph became which: pair them by their text instead.
+        block_map = match_blocks(old_texts, new_texts)
+    else:
+        block_map = {i: new_index.get(s.pk) for i, s in enumerate(before)}
     outcome = {"kept": 0, "moved": 0, "approximate": 0, "detached": 0}
     if old_texts == new_texts:
         return outcome

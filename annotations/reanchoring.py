@@ -6,9 +6,10 @@ Pure Python, no Django. Positions are code point offsets as in ``annotations.anc
 KEPT      the diff of its block(s) leaves the quote at the same offsets of the mapped block(s);
 DIFF      the diff carries one end of the highlight to a position where the quote's exact text
           now sits;
-EXACT     the quote's exact text is found elsewhere, and either it is long enough to identify
-          itself or its context or the diff say these are the highlight's words; the best
-          context wins, then the nearest; a tie detaches;
+EXACT     the quote's exact text is found elsewhere, the diff doesn't trace it to text that
+          was there all along (someone else's words), and it is long enough to identify
+          itself, or its context or the diff say these are the highlight's words; the best
+          context wins, then the one nearest the old position; a tie detaches;
 FUZZY     the diff says where the highlight's own characters went, and the text there is close
           enough to the quote (``FUZZY_THRESHOLD``): moved, flagged ``approximate``;
 ORPHANED  anything else. A detached highlight is a nuisance; a highlight on the wrong words puts
@@ -33,7 +34,9 @@ character, exact and symmetric. ``difflib``'s ``ratio`` is not used as the score
 on greedy matching blocks, so it under-counts, and ``ratio(a, b)`` can differ from
 ``ratio(b, a)``. Fuzzy matches are only looked for where the diff says the highlight went, so a
 search compares a few windows of one highlight's length, never every window of the article: a
-C++ dependency would buy no measurable speed.
+C++ dependency would buy no measurable speed. (Checked: the same scores as rapidfuzz 3.14
+within floating-point rounding; 300 highlights re-anchored on a 22,000-character article in
+0.1 to 0.4 seconds.)
 """
 
 import math
@@ -64,8 +67,8 @@ from .anchoring import (
 #   ("recieved" -> "received") 0.875; a word changed, added or dropped in a sentence 0.9+;
 # - different sentences of an article score 0.48 in the median, 0.52 at the 90th percentile,
 #   against their *closest* other sentence. Hypothesis's client accepts matches with up to half
-#   their characters wrong, with no threshold at all: it would put a highlight whose sentence
-#   was deleted on a neighbouring one about as often as not;
+#   their characters wrong, with no threshold at all: a highlight whose sentence was deleted
+#   would land on another sentence one time in ten to one in four;
 # - 0.85 allows about one wrong character in seven: one typo in a word of seven letters or
 #   more, or a changed word in a sentence. More than that, and the reader should re-select.
 # No threshold tells an edited sentence from a near-duplicate ("Figure 1 shows the results."
@@ -437,11 +440,11 @@ class _Search:
         if pair is None:
             return 0
         new_block, ops = pair
-        traced = 0
+        lo = hi = 0  # the highlight's part of the old block, if any
+        if old.start_block <= block <= old.end_block:
             lo = old.start_offset if block == old.start_block else 0
             hi = old.end_offset if block == old.end_block else len(self.old_blocks[block])
-            if not old.start_block <= block <= old.end_block:
-                lo = hi = 0  # no part of the highlight here
+        traced = 0
         base = self.starts[new_block]
         for tag, i1, i2, j1, _ in ops:
             if tag != "equal":

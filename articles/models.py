@@ -131,7 +131,7 @@ class Article(models.Model):
                 self.blocks.create(position=position, kind=kind, text=text)
         self.blocks.filter(position__gt=len(blocks)).delete()
         self.refresh_word_count()
-        text_edited(self, before, editor)
+        text_edited(self, before, editor, match_by_text=True)
         return True
 
     def touch(self) -> None:

@@ -145,3 +145,19 @@ def test_reimporting_changed_text_re_anchors_too(article):
         "Exports fell by a third."
     )
     assert Annotation.objects.filter(start_block__isnull=True).count() == 0
+
+
+def test_reimporting_with_a_new_first_paragraph_keeps_every_highlight(article):
+    exports = highlight(article, "Exports fell by a third.")
+    oil = highlight(article, "Oil revenue held up", block=2)
+    article.replace_blocks(
+        [
+            ("paragraph", "A new opening paragraph."),
+            ("paragraph", P1),
+            ("paragraph", P2.replace("resilient", "strong")),
+        ]
+    )
+    for annotation, words in [(exports, "Exports fell by a third."), (oil, "Oil revenue held up")]:
+        annotation.refresh_from_db()
+        block = annotation.start_block
+        assert block.text[annotation.start_offset : annotation.end_offset] == words

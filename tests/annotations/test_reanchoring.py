@@ -260,6 +260,19 @@ def test_it_does_not_move_a_short_quote_to_the_same_word_elsewhere():
     assert reanchor(old, new, anchor, quote).method == Method.ORPHANED
 
 
+def test_it_does_not_move_a_highlight_onto_a_copy_that_was_already_there():
+    old = ["A: he said no. B: she said yes. A: he said no. B: she said yes."]
+    anchor, quote = highlight(old, "said")  # he said no, the first time
+    new = ["A: he refused. B: she said yes. A: he said no. B: she said yes."]
+    # Every "said" left was someone else's all along, and in this transcript each one's
+    # context looks like the quote's: only the diff knows they were there before.
+    assert reanchor(old, new, anchor, quote).method == Method.ORPHANED
+    old = ["He said no. He said no. He said no."]
+    anchor, quote = highlight(old, "He said no.", nth=1)
+    new = ["He said no. He sighed. He said no."]
+    assert reanchor(old, new, anchor, quote).method == Method.ORPHANED
+
+
 def test_it_moves_a_short_quote_whose_context_came_along():
     old = ["Intro.", "Moscow, he said, would wait.", "Outro."]
     anchor, quote = highlight(old, "would wait")
@@ -384,9 +397,11 @@ def test_different_sentences_of_an_article_score_far_below_the_threshold(name):
         max(similarity(s, t) for t in sentences if t != s) for s in sentences
     )  # each sentence against the most similar other one
     median = nearest[len(nearest) // 2]
-    # Hypothesis's client accepts 0.5: about half of all deleted sentences would move to a
-    # neighbour. With 0.85 only near-copies remain - a pull quote repeating a sentence.
     assert 0.4 < median < 0.5 < FUZZY_THRESHOLD
+    # Hypothesis's client accepts 0.5: a deleted sentence's highlight would land on another
+    # sentence one time in ten to one in four. At 0.85 only near-copies remain - a pull quote
+    # repeating a sentence.
+    assert 0.1 <= sum(score >= 0.5 for score in nearest) / len(nearest) <= 0.3
     near_copies = [score for score in nearest if score >= FUZZY_THRESHOLD]
     assert len(near_copies) <= 2
 
