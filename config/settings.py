@@ -8,6 +8,7 @@ SECURE_SSL_REDIRECT  on unless DEBUG; set to 0 behind a proxy that already redir
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -26,11 +27,20 @@ def env_flag(name: str, default: bool = False) -> bool:
 
 DEBUG = env_flag("DEBUG")
 
+def serving() -> bool:
+    """True for a web server (gunicorn, runserver); False for maintenance commands."""
+    return Path(sys.argv[0]).name != "manage.py" or sys.argv[1:2] == ["runserver"]
+
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if DEBUG:
+        SECRET_KEY = "django-insecure-development-only-key-never-used-in-production"  # noqa: S105
+    elif serving():
+        # Fail at start-up, not at the first request that signs something.
         raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 for local development).")
-    SECRET_KEY = "django-insecure-development-only-key-never-used-in-production"  # noqa: S105
+    # makemigrations, migrate, collectstatic… need no key; Django refuses to sign with an
+    # empty one, so nothing can be forged with it.
 
 ALLOWED_HOSTS = [
     h.strip()
