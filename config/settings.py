@@ -27,6 +27,7 @@ def env_flag(name: str, default: bool = False) -> bool:
 
 DEBUG = env_flag("DEBUG")
 
+
 def serving() -> bool:
     """True for a web server (gunicorn, runserver); False for maintenance commands."""
     return Path(sys.argv[0]).name != "manage.py" or sys.argv[1:2] == ["runserver"]
