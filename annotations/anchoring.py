@@ -268,8 +268,16 @@ def segment(text: str, spans: Iterable[Span]) -> list[Segment]:
     )
     segments: list[Segment] = []
     run_start = 0
+    # A sweep: spans join the covering set where they start and leave it where they end, so a
+    # crowded paragraph costs its overlaps, not every boundary times every span. Spans start
+    # at a boundary in `live` order, so appending keeps the set ordered by (start, key).
+    starting: dict[int, list[Span]] = {}
+    for s in live:
+        starting.setdefault(max(s.start, 0), []).append(s)
+    active: list[Span] = []
     for here, after in pairwise(bounds):
-        covering = tuple(s for s in live if s.start <= here < s.end)
+        active = [s for s in active if s.end > here] + starting.get(here, [])
+        covering = tuple(active)
         if segments and segments[-1].spans == covering:
             segments[-1] = Segment(text[run_start:after], covering)
         else:

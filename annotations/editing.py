@@ -79,6 +79,14 @@ def text_edited(
         return outcome
     annotations = Annotation.objects.filter(pk__in=snap.anchors).select_for_update()
     for annotation in annotations:
+        if annotation.deleted_at:
+            # A deleted highlight's placeholder has no words to look for: it follows its
+            # paragraph, and is detached only when the paragraph itself is gone.
+            new_position = block_map.get(snap.anchors[annotation.pk].start_block)
+            block = after[new_position] if new_position is not None else None
+            annotation.start_block = annotation.end_block = block
+            annotation.save(update_fields=["start_block", "end_block", "updated"])
+            continue
         result = reanchor(
             old_texts,
             new_texts,

@@ -10,7 +10,7 @@ from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from articles.models import Article, Block
@@ -37,7 +37,9 @@ DUPLICATE = "This evidence is already linked to that claim."
 
 def _linkable_claims(user) -> QuerySet[Annotation]:
     """Every annotation `user` may see on a published article: the form checks the label."""
-    return Annotation.objects.visible_to(user).filter(article__in=Article.objects.published())
+    return (
+        Annotation.objects.visible_to(user).live().filter(article__in=Article.objects.published())
+    )
 
 
 class LinkForm(forms.Form):
@@ -119,7 +121,8 @@ def picker_claims(user, evidence: Annotation, q: str) -> list[Annotation]:
 def picker(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: claims to link this evidence to. POST: link it to one of them."""
     evidence = _own_evidence(request, pk)
-    q = request.GET.get("q", "").strip()[:200]
+    # PostgreSQL refuses NUL in a text parameter (a 500): nobody searches for one.
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:200]
     if request.method == "POST":
         form = LinkForm(request.POST, evidence=evidence, user=request.user)
         if form.is_valid():
@@ -304,11 +307,16 @@ def debate_map_of(annotations: list[Annotation], article: Article) -> DebateMap:
     return DebateMap(ordered, opinions, unlinked, elsewhere, linked)
 
 
+@require_safe
 def debate_map(request: HttpRequest, slug: str) -> HttpResponse:
     article = get_object_or_404(Article.objects.readable_by(request.user), slug=slug)
     # One query for the annotations with their thread counts, one for each side of the links.
     annotations = list(
-        Annotation.objects.for_reader(request.user).filter(article=article).in_document_order()
+        # A deleted highlight's placeholder holds a thread, not a claim: it has no place here.
+        Annotation.objects.for_reader(request.user)
+        .live()
+        .filter(article=article)
+        .in_document_order()
     )
     context = {"article": article, "map": debate_map_of(annotations, article)}
     return render(request, "annotations/debate_map.html", context)

@@ -4,7 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.utils.functional import SimpleLazyObject
+from django.views.decorators.http import require_POST, require_safe
 
 from .models import Notification
 
@@ -14,9 +15,12 @@ def unread_count(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_notifications": Notification.objects.for_user(user).unread().count()}
+    # Lazy: htmx fragments and live updates have no header, so they never pay for the count.
+    count = SimpleLazyObject(lambda: Notification.objects.for_user(user).unread().count())
+    return {"unread_notifications": count}
 
 
+@require_safe
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     notifications = Notification.objects.for_user(request.user).select_related(

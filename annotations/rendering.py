@@ -67,7 +67,9 @@ def render_blocks(
     spans: list[list[Span]] = [[] for _ in blocks]
     for annotation in annotations:
         anchor = anchor_of(annotation, index_of)
-        if anchor is None:
+        # A deleted highlight's placeholder marks no words: which words were chosen is what
+        # its author took back, so even a neutral mark would say too much.
+        if anchor is None or annotation.deleted_at:
             continue
         for i in range(anchor.start_block, anchor.end_block + 1):
             span = spans_for_block(i, len(blocks[i].text), anchor, annotation.pk, annotation.label)
@@ -80,7 +82,10 @@ def render_blocks(
 
 
 def label_counts(annotations: Sequence[Annotation]) -> dict[str, int]:
+    """Highlights per label, and in all; a deleted highlight's placeholder is none of them."""
     counts = {value: 0 for value in Label.values}
     for annotation in annotations:
-        counts[annotation.label] += 1
+        if not annotation.deleted_at:
+            counts[annotation.label] += 1
+    counts["all"] = sum(counts.values())
     return counts

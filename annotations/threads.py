@@ -5,12 +5,13 @@ from dataclasses import dataclass
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
 from classrooms.scope import reading_scope
+from config import throttle
 
 from .forms import ReplyEditForm, ReplyForm
 from .models import Annotation, HelpfulVote, Reply, Stance
@@ -51,6 +52,17 @@ def _annotation(request: HttpRequest, pk: int) -> Annotation:
     )
     annotation.is_mine = annotation.author_id == request.user.pk
     return annotation
+
+
+def _target(request: HttpRequest, pk: int) -> Annotation:
+    """The annotation a write is about: visibility checked, nothing counted.
+
+    The response reads it again with its fresh counts (_thread_response), so counting here
+    would be a second, wasted copy of the heaviest query.
+    """
+    return get_object_or_404(
+        Annotation.objects.visible_to(request.user).select_related("article"), pk=pk
+    )
 
 
 def thread_context(request: HttpRequest, annotation: Annotation, form=None, scope=None) -> dict:
@@ -100,6 +112,7 @@ def _thread_response(
     return response
 
 
+@require_safe
 def thread(request: HttpRequest, pk: int) -> HttpResponse:
     annotation = _annotation(request, pk)
     if not request.htmx:
@@ -110,7 +123,9 @@ def thread(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def reply(request: HttpRequest, pk: int) -> HttpResponse:
-    annotation = _annotation(request, pk)
+    annotation = _target(request, pk)
+    if throttled := throttle.REPLY.hit(request):
+        return throttled
     form = ReplyForm(request.POST)
     if not form.is_valid():
         return _thread_response(request, annotation, form=form, status=422)
@@ -128,7 +143,15 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
             with transaction.atomic():
                 annotation.reply(request.user, data["body"], data["stance"], parent, key)
         except IntegrityError:
-            pass  # the same submission, sent twice at once: the first one stands
+            # The same submission, sent twice at once: the first one stands. Anything else
+            # (the reply answered was deleted meanwhile) must not lose the words silently.
+            if repeat is None or not repeat.exists():
+                form.add_error(
+                    None,
+                    "Your reply was not posted: the reply you answered was deleted meanwhile. "
+                    "Copy your text and post it in the thread again.",
+                )
+                return _thread_response(request, annotation, form=form, status=422)
     return _thread_response(request, annotation, "replyCreated")
 
 
@@ -164,6 +187,11 @@ def reply_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         annotation = reply.annotation
         reply.remove()
+        if not Annotation.objects.filter(pk=annotation.pk).exists():
+            from .views import _changed  # views builds on threads
+
+            # The last reply under a deleted highlight: its placeholder went with it.
+            return _changed(request, annotation.article, set(), "annotationDeleted")
         return _thread_response(request, annotation, "replyDeleted")
     return render(request, "annotations/reply_delete.html", {"reply": reply})
 
@@ -210,7 +238,9 @@ def mark_answer(request: HttpRequest, pk: int) -> HttpResponse:
 def helpful(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """Toggle my "helpful" on someone else's annotation or reply."""
     if kind == "annotation":
-        target = _annotation(request, pk)
+        target = _target(request, pk)
+        if target.deleted_at:
+            raise Http404  # a placeholder has no words to find helpful
         annotation = target
     else:
         target = get_object_or_404(

@@ -5,11 +5,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
 from articles.models import Article
 from classrooms.scope import classroom_for, key_match, reading_scope
+from config import throttle
 
 from .anchoring import Anchor, AnchorError, Quote, resolve, sentences
 from .forms import AnnotationEditForm, SelectionForm, SentenceRangeForm
@@ -25,7 +26,8 @@ def open_thread_ids(request: HttpRequest) -> set[int]:
         *request.POST.getlist("open_threads"),
         request.GET.get("thread", ""),
     ]
-    return {int(v) for v in values if v.isdigit()}
+    # ASCII digits only: "²".isdigit() is True but int("²") raises; no id has 19 digits.
+    return {int(v) for v in values if v.isascii() and v.isdigit() and len(v) < 19}
 
 
 def reader_context(request: HttpRequest, article: Article, **extra) -> dict:
@@ -54,9 +56,11 @@ def reader_context(request: HttpRequest, article: Article, **extra) -> dict:
             annotation.thread = thread_context(request, annotation, scope=scope)
     key_result = None
     if scope.assignment and not scope.is_teacher:
-        key = [a for a in annotations if a.visibility == "key"]
+        # Deleted highlights' placeholders are nobody's labels.
+        live = [a for a in annotations if not a.deleted_at]
+        key = [a for a in live if a.visibility == "key"]
         if key:  # visible only once the assignment is due
-            mine = [a for a in annotations if a.is_mine and a.visibility != "key"]
+            mine = [a for a in live if a.is_mine and a.visibility != "key"]
             key_result = key_match([b.text for b in blocks], key, mine)
     return {
         "article": article,
@@ -90,12 +94,18 @@ def _changed(
     return trigger_client_event(response, event, {"id": annotation_id})
 
 
+@require_safe
 def updates(request: HttpRequest, slug: str) -> HttpResponse:
     """Live reading: 204 while nothing changed (one indexed row), else fresh blocks and margin.
 
     The counter lives in the database, so any number of server processes agree on it.
     """
-    article = get_object_or_404(Article.objects.readable_by(request.user), slug=slug)
+    # Every open page asks this every 5 seconds and nearly always nothing changed. A published
+    # article is readable by everyone, so that answer needs neither the session nor the user:
+    # one query instead of three (the session and user are loaded lazily, only when needed).
+    article = Article.objects.published().filter(slug=slug).first()
+    if article is None:  # a draft or an archived article: who is asking matters
+        article = get_object_or_404(Article.objects.readable_by(request.user), slug=slug)
     if request.GET.get("v") == str(article.activity):
         return HttpResponse(status=204)
     context = reader_context(request, article, preserve_drafts=True)
@@ -153,7 +163,15 @@ def _create(
                 )
         except IntegrityError:
             # The same submission raced us in another request: it won, answer with its result.
-            annotation = repeat.get()
+            annotation = repeat.first() if key else None
+            if annotation is None:
+                # No repeat: the paragraph went (a curator's edit) while this was saved.
+                return _refuse(
+                    request,
+                    "The article’s text changed while your highlight was being saved, so it "
+                    "was not saved: select the words again.",
+                    article=article,
+                )
     return _changed(request, article, _positions(annotation), "annotationCreated", annotation.pk)
 
 
@@ -170,6 +188,8 @@ def create(request: HttpRequest, slug: str) -> HttpResponse:
         if request.htmx:
             return _refuse(request, "Sign in to annotate.", status=403)
         return redirect(f"/accounts/login/?next={article.get_absolute_url()}")
+    if throttled := throttle.ANNOTATE.hit(request):
+        return throttled
     form = SelectionForm(request.POST)
     if not form.is_valid():
         return _refuse(request, _first_error(form), article=article)
@@ -199,6 +219,8 @@ def annotate_block(request: HttpRequest, slug: str, position: int) -> HttpRespon
     blocks = list(article.blocks.order_by("position"))
     if not 1 <= position <= len(blocks):
         return _refuse(request, "That paragraph is not in this article.", 404, article)
+    if request.method == "POST" and (throttled := throttle.ANNOTATE.hit(request)):
+        return throttled
     index = position - 1
     block = blocks[index]
     ranges = sentences(block.text)
@@ -237,6 +259,7 @@ def _own_annotation(request: HttpRequest, pk: int) -> Annotation:
     )
 
 
+@require_safe
 def card(request: HttpRequest, pk: int) -> HttpResponse:
     annotation = get_object_or_404(
         Annotation.objects.for_reader(request.user).select_related("article"), pk=pk
@@ -279,6 +302,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
     annotation = _own_annotation(request, pk)
     if request.method == "POST":
         article, positions = annotation.article, _positions(annotation)
-        annotation.delete()
-        return _changed(request, article, positions, "annotationDeleted")
+        # With replies it stays as a "Deleted highlight" placeholder holding the thread.
+        annotation.remove()
+        return _changed(request, article, positions, "annotationDeleted", annotation.pk)
     return render(request, "annotations/annotation_delete.html", {"annotation": annotation})

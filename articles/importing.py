@@ -73,7 +73,9 @@ def import_draft(
     """
     fields = article_fields(draft)
     blocks = draft.blocks
-    article = Article.objects.filter(import_key=import_key).first() if import_key else None
+    # Locked for the import's transaction: a curator's save waits for it, then is told.
+    found = Article.objects.select_for_update().filter(import_key=import_key)
+    article = found.first() if import_key else None
     if article is None:
         if existing := same_article(draft.title, draft.source):
             raise DuplicateArticle(existing)
@@ -87,7 +89,9 @@ def import_draft(
         setattr(article, name, fields[name])
     if changed:
         article.save(update_fields=[*changed, "updated"])
-    blocks_changed = article.replace_blocks(blocks)
+    blocks_changed = article.replace_blocks(blocks)  # a new version if the text changed
+    if changed and not blocks_changed:
+        article.bump_version()
     return article, "updated" if changed or blocks_changed else "unchanged"
 
 

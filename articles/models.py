@@ -2,8 +2,9 @@ import calendar
 import math
 
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 
 WORDS_PER_MINUTE = 230
@@ -28,6 +29,10 @@ class ArticleQuerySet(models.QuerySet):
             ).values("pk")
             readable |= Q(pk__in=annotated)
         return self.filter(readable)
+
+    def set_status(self, status: str, editor=None) -> int:
+        """Publish, unpublish or archive in bulk: a new version, so open edit forms are stale."""
+        return self.update(status=status, **Article.next_version(editor))
 
 
 class Article(models.Model):
@@ -54,6 +59,19 @@ class Article(models.Model):
     # Bumped by every write to the article's annotations, threads and links: a live reader
     # asks "anything newer than N?" and gets a one-row answer.
     activity = models.PositiveBigIntegerField(default=0, editable=False)
+    # Bumped by every save of the article or its blocks (admin, bulk actions, re-imports).
+    # An edit form carries the version it was opened at, and a save from an older one is
+    # refused: two curators editing at once never overwrite each other without knowing.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    # Who made the current version (nobody for a re-import), named when a save is refused.
+    edited_by = models.ForeignKey(
+        "auth.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -80,6 +98,19 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    # Moved only by UPDATE … SET n = n + 1 (touch, claim_version): a save() of an instance
+    # read a moment earlier must not write an older number back over a newer one.
+    COUNTERS = ("activity", "version")
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.COUNTERS
+            ]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("articles:detail", args=[self.slug])
@@ -132,11 +163,44 @@ class Article(models.Model):
         self.blocks.filter(position__gt=len(blocks)).delete()
         self.refresh_word_count()
         text_edited(self, before, editor, match_by_text=True)
+        self.bump_version(editor)
         return True
 
     def touch(self) -> None:
         """Record that something on this article changed (atomic across processes)."""
-        Article.objects.filter(pk=self.pk).update(activity=models.F("activity") + 1)
+        Article.objects.filter(pk=self.pk).update(activity=F("activity") + 1)
+
+    @staticmethod
+    def next_version(editor=None) -> dict:
+        """The UPDATE that makes a new version: counted in the database, never read first."""
+        return {"version": F("version") + 1, "edited_by": editor, "updated": timezone.now()}
+
+    def bump_version(self, editor=None) -> None:
+        Article.objects.filter(pk=self.pk).update(**self.next_version(editor))
+        self.refresh_from_db(fields=["version", "edited_by", "updated"])
+
+    def claim_version(self, opened: int, editor=None) -> bool:
+        """Make the next version if it is still `opened`; False if someone saved since.
+
+        One conditional UPDATE: of two saves racing from the same version only one matches
+        (PostgreSQL re-reads the row after waiting for the other's lock).
+        """
+        moved = Article.objects.filter(pk=self.pk, version=opened).update(
+            **self.next_version(editor)
+        )
+        if moved:
+            self.refresh_from_db(fields=["version", "edited_by", "updated"])
+        return bool(moved)
+
+    def lock(self) -> "Article":
+        """This article's row as committed now, locked until the transaction ends.
+
+        SELECT … FOR UPDATE on PostgreSQL; SQLite has no row locks but lets one transaction
+        write at a time (settings open them IMMEDIATE), which serializes saves just the same.
+        No select_related: after waiting for the lock PostgreSQL returns the new row but keeps
+        the joined rows it found before (edited_by would name the previous editor).
+        """
+        return Article.objects.select_for_update().get(pk=self.pk)
 
     @classmethod
     def unique_slug(cls, title: str, exclude_pk: int | None = None) -> str:

@@ -138,6 +138,8 @@ class Snapshot:
     replies: list[Reply]
     links: list[dict]
     votes: list[dict]
+    # Deleted highlights kept for their threads: their replies count, they do not.
+    placeholders: list[Annotation] = field(default_factory=list)
     student_ids: set[int] = field(init=False)
 
     def __post_init__(self):
@@ -164,15 +166,17 @@ def load(assignment: Assignment, teacher) -> Snapshot:
     replies_qs = Reply.objects.visible_to(teacher).filter(
         annotation__in=annotations_qs, author__in=members_qs.values("user")
     )
+    everything = list(
+        annotations_qs.select_related("author", "start_block", "end_block").order_by(
+            "created", "id"
+        )
+    )
     return Snapshot(
         assignment=assignment,
         blocks=list(assignment.article.blocks.order_by("position")),
         members=list(members_qs.select_related("user")),
-        annotations=list(
-            annotations_qs.select_related("author", "start_block", "end_block").order_by(
-                "created", "id"
-            )
-        ),
+        annotations=[a for a in everything if a.deleted_at is None],
+        placeholders=[a for a in everything if a.deleted_at is not None],
         replies=list(replies_qs.select_related("author").order_by("created", "id")),
         links=list(
             EvidenceLink.objects.visible_to(teacher)
@@ -504,18 +508,24 @@ def annotations_csv(request: HttpRequest, pk: int) -> HttpResponse:
         "annotation id",
     ]
     paragraph = {
-        a.pk: a.start_block.position if a.start_block else "" for a in snapshot.annotations
+        a.pk: a.start_block.position if a.start_block else ""
+        for a in [*snapshot.annotations, *snapshot.placeholders]
     }
 
     def rows():
-        for a in snapshot.annotations:
+        everything = sorted(
+            [*snapshot.annotations, *snapshot.placeholders], key=lambda a: (a.created, a.pk)
+        )
+        for a in everything:
+            # A deleted highlight stays as the row its replies point to, without its words.
+            deleted = a.deleted_at is not None
             yield [
                 "annotation",
                 a.pk,
                 paragraph[a.pk],
-                a.label,
+                "" if deleted else a.label,
                 a.exact,
-                a.note,
+                "(deleted)" if deleted else a.note,
                 a.author.username,
                 display_name(a.author),
                 a.created.isoformat(),

@@ -7,10 +7,11 @@ from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from annotations.models import Annotation, Notification, Reply
 from annotations.views import _changed
+from config import throttle
 
 from .models import FLAG_REASON_MAX_LENGTH, Classroom, Flag, Membership, ModerationAction
 
@@ -55,6 +56,8 @@ def hide(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 @login_required
 def flag(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     annotation, reply = _target(request, kind, pk, taught_only=False)
+    if throttled := throttle.FLAG.hit(request):
+        return throttled
     author_id = (reply or annotation).author_id
     form = FlagForm(request.POST)
     if author_id == request.user.pk:
@@ -117,6 +120,7 @@ def _is_moderator(user) -> bool:
     return user.is_authenticated and user.has_perm("annotations.change_annotation")
 
 
+@require_safe
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     """Curators: open flags on public content, and the log of decisions."""

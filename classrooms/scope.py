@@ -40,7 +40,9 @@ class Scope:
 
 
 def _int(value) -> int | None:
-    return int(value) if value and str(value).isdigit() else None
+    # ASCII digits only: "²".isdigit() is True but int("²") raises; no id has 19 digits.
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
 def reading_scope(request: HttpRequest, article) -> Scope:
@@ -64,7 +66,7 @@ def reading_scope(request: HttpRequest, article) -> Scope:
         )
     if scope.assignment and not scope.is_teacher and scope.assignment.reveal_after:
         posted = article.annotations.filter(
-            author=user, classroom=scope.assignment.classroom_id
+            author=user, classroom=scope.assignment.classroom_id, deleted_at__isnull=True
         ).count()
         scope.hide_classmates = posted < scope.assignment.reveal_after
     if scope.is_teacher:

@@ -5,9 +5,10 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from annotations.models import Annotation, Reply
+from config import throttle
 
 from .forms import AddTeacherForm, AssignmentForm, ClassroomForm, JoinForm
 from .models import Assignment, Classroom, Membership
@@ -22,6 +23,7 @@ def _taught(request: HttpRequest, pk: int) -> Classroom:
     return get_object_or_404(Classroom.objects.taught_by(request.user).distinct(), pk=pk)
 
 
+@require_safe
 @login_required
 def my_classes(request: HttpRequest) -> HttpResponse:
     memberships = (
@@ -44,6 +46,7 @@ def my_classes(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def create(request: HttpRequest) -> HttpResponse:
     form = ClassroomForm(request.POST or None)
@@ -62,9 +65,13 @@ def create(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def join(request: HttpRequest, code: str = "") -> HttpResponse:
     form = JoinForm(request.POST or None, initial={"code": code})
+    if request.method == "POST" and (throttled := throttle.JOIN_FAILURES.over(request)):
+        # Checked before the code is looked up, so a blocked guesser learns nothing more.
+        return throttled
     if request.method == "POST" and form.is_valid():
         classroom = Classroom.objects.get(join_code=form.cleaned_data["code"])
         already = classroom.role_of(request.user)
@@ -74,6 +81,8 @@ def join(request: HttpRequest, code: str = "") -> HttpResponse:
         else:
             messages.success(request, f"You joined “{classroom.name}”.")
         return redirect(classroom)
+    if form.errors:
+        throttle.JOIN_FAILURES.count(request)
     return render(
         request, "classrooms/join.html", {"form": form}, status=422 if form.errors else 200
     )
@@ -83,6 +92,7 @@ def _activity(classroom: Classroom, user, limit: int = 12) -> list:
     """Recent highlights and replies in the class, as this member may see them."""
     annotations = (
         Annotation.objects.visible_to(user)
+        .live()
         .filter(classroom=classroom)
         .select_related("author", "article", "start_block")
         .order_by("-created")[:limit]
@@ -98,6 +108,7 @@ def _activity(classroom: Classroom, user, limit: int = 12) -> list:
     return sorted(items, key=lambda item: item[1], reverse=True)[:limit]
 
 
+@require_safe
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     classroom = _mine(request, pk)
@@ -157,6 +168,7 @@ def add_teacher(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(classroom)
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def settings_view(request: HttpRequest, pk: int) -> HttpResponse:
     classroom = _taught(request, pk)
@@ -173,6 +185,7 @@ def settings_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
     classroom = _taught(request, pk)
@@ -193,7 +206,7 @@ def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 def assignments_for(user):
     """My assignments with my own counts, for the status column."""
-    mine = Annotation.objects.filter(
+    mine = Annotation.objects.live().filter(
         author=user, article=OuterRef("article"), classroom=OuterRef("classroom")
     )
     my_replies = Reply.objects.filter(
@@ -220,6 +233,7 @@ def assignments_for(user):
     )
 
 
+@require_safe
 @login_required
 def my_assignments(request: HttpRequest) -> HttpResponse:
     assignments = list(assignments_for(request.user).order_by("due", "-created"))
@@ -232,6 +246,7 @@ def my_assignments(request: HttpRequest) -> HttpResponse:
     return render(request, "classrooms/assignment_list.html", {"assignments": assignments})
 
 
+@require_safe
 @login_required
 def assignment(request: HttpRequest, pk: int) -> HttpResponse:
     """Open an assignment: the article, read inside that class."""

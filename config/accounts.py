@@ -10,8 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
 
-from .throttle import FailureThrottle
+from . import throttle
+from .throttle import FailureThrottle, client_address
 
 # Per username: a password-guessing run against one account. Per address: one client
 # trying many accounts. Both live in the shared cache (a database table by default).
@@ -52,10 +54,13 @@ def _safe_next(request: HttpRequest) -> str:
     return "/"
 
 
+@require_http_methods(["GET", "POST"])
 @sensitive_post_parameters("password1", "password2")
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
+    if request.method == "POST" and (throttled := throttle.SIGNUP.hit(request)):
+        return throttled
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
@@ -65,13 +70,14 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form, "next": _safe_next(request)})
 
 
+@require_http_methods(["GET", "POST"])
 @sensitive_post_parameters("password")
 def login(request: HttpRequest) -> HttpResponse:
     form = AuthenticationForm(request, data=request.POST or None)
     status, throttled = 200, ""
     if request.method == "POST":
         username = request.POST.get("username", "").strip().casefold()
-        address = request.META.get("REMOTE_ADDR", "")
+        address = client_address(request)
         if LOGIN_FAILURES_PER_USER.blocked(username) or LOGIN_FAILURES_PER_ADDRESS.blocked(address):
             # Checked before the password so a locked account cannot be probed further.
             form = AuthenticationForm(request, initial={"username": username})

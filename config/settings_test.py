@@ -21,3 +21,14 @@ SECURE_HSTS_SECONDS = 0
 # Serve from the app folders as files change; no collectstatic before tests.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# N+1 detection: any request in a test that runs the same query twice from one place raises
+# zeal.errors.NPlusOneError. Deliberate repeats are allowlisted where they happen, with why.
+INSTALLED_APPS = [*INSTALLED_APPS, "zeal"]  # noqa: F405
+MIDDLEWARE = [*MIDDLEWARE, "zeal.middleware.zeal_middleware"]  # noqa: F405
+ZEAL_ALLOWLIST = [
+    # Django's admin formsets clean each inline row's hidden id with its own queryset.get():
+    # one query per block when a curator saves an article, in Django's code, not ours.
+    {"model": "articles.Block", "field": "get()"},
+    # Signing in cycles the session key, which reads the session row again inside Django.
+    {"model": "sessions.Session", "field": "get()"},
+]

@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from articles import views as article_views
 
-from . import accounts
+from . import accounts, health
 
 urlpatterns = [
     path("", article_views.home, name="home"),
@@ -15,4 +15,8 @@ urlpatterns = [
     path("accounts/login/", accounts.login, name="login"),
     path("accounts/logout/", accounts.logout, name="logout"),
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]
+# A database outage answers 503 with a page that needs no database (config/errors.py).
+handler500 = "config.errors.server_error"

@@ -32,7 +32,12 @@ CHROMIUM_FLAGS = [
 
 
 def pytest_collection_modifyitems(config, items):
-    browser_items = [item for item in items if BROWSER_TESTS in item.path.parents]
+    # Under tests/browser/, or marked (the outage test drives Chromium on its own server).
+    browser_items = [
+        item
+        for item in items
+        if BROWSER_TESTS in item.path.parents or item.get_closest_marker("browser")
+    ]
     for item in browser_items:
         item.add_marker(pytest.mark.browser)
     if os.path.exists(CHROMIUM) or not browser_items:
@@ -48,3 +53,21 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_FLAGS}
+
+
+@pytest.fixture(scope="session")
+def postgres_bin() -> Path:
+    """PostgreSQL's server programs (initdb, pg_ctl), for tests that stop a real server."""
+    debian = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3])
+    )
+    initdb = debian[-1] if debian else shutil.which("initdb")
+    if initdb:
+        return Path(initdb).resolve().parent  # beside the real initdb, not a symlink to it
+    reason = (
+        "PostgreSQL's initdb and pg_ctl not found: install them with `apt-get install postgresql`."
+    )
+    if os.environ.get("GLOSS_REQUIRE_BROWSER"):
+        # CI installs PostgreSQL: there the outage test must run, never skip.
+        pytest.fail(f"GLOSS_REQUIRE_BROWSER is set. {reason}")
+    pytest.skip(reason)

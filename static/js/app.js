@@ -24,8 +24,11 @@ function messageFrom(xhr) {
 
 document.body.addEventListener("htmx:responseError", (event) => {
   const { xhr, elt } = event.detail;
-  // The selection toolbar and swapped forms show their own errors in place.
-  if (xhr.status === 422 || elt.closest("[data-selection-toolbar]")) return;
+  // The selection toolbar and swapped forms show their own errors in place (the toolbar shows
+  // a 429's text/plain message too); for a 5xx the toolbar only has the status code, so the
+  // server's explanation (an outage) goes to the flash region as well.
+  if (xhr.status === 422) return;
+  if (elt.closest("[data-selection-toolbar]") && xhr.status < 500) return;
   showMessage(messageFrom(xhr));
 });
 

@@ -3,7 +3,7 @@
 import pytest
 
 from annotations.models import Annotation
-from articles.models import BlockRevision
+from articles.models import Article, BlockRevision
 from tests.factories import make_annotation, make_article, make_user
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +33,8 @@ def admin_post(client, article, texts):
     """Save the article's change form with these block texts (as a curator would)."""
     blocks = list(article.blocks.order_by("position"))
     data = {
+        # A form opened just now: at the article's current version (see test_edit_conflict).
+        "opened_version": Article.objects.get(pk=article.pk).version,
         "title": article.title,
         "slug": article.slug,
         "status": article.status,

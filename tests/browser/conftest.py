@@ -26,10 +26,23 @@ def sign_in(live_server, context):
 
 @pytest.fixture
 def csp_violations(page):
-    """Console messages that report a Content-Security-Policy violation."""
+    """Content-Security-Policy violations: console reports and the page's own violation events."""
     found = []
-    page.on(
-        "console", lambda m: found.append(m.text) if "Content Security Policy" in m.text else None
+
+    def console(message):
+        if "Content Security Policy" in message.text or message.text.startswith("Refused to"):
+            found.append(message.text)
+
+    page.on("console", console)
+    # The console does not report everything (e.g. a blocked inline style attribute may only
+    # fire the event), so the document tells us too. Init scripts are not subject to the CSP.
+    page.expose_function("__glossCspViolation", lambda text: found.append(text))
+    page.add_init_script(
+        """document.addEventListener("securitypolicyviolation", (e) => {
+             window.__glossCspViolation(
+               `${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ` +
+               `${e.sourceFile || document.URL}:${e.lineNumber} ${e.sample || ""}`);
+           });"""
     )
     return found
 
