@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint format setup demo clean check-python
+.PHONY: run test lint format setup demo clean check-python bench
 
 check-python:
 	@test -n "$(PYTHON)" || { echo "Gloss needs Python 3.12 or newer on the PATH (python3.12, python3.13 or python3)."; exit 1; }
@@ -36,6 +36,12 @@ run: demo
 
 test: setup
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Load benchmark (not CI): gunicorn + PostgreSQL + wrk, then the timed micro-benchmarks.
+bench: setup
+	$(BIN)/python tests/load/bench.py
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/python -m pytest tests/benchmarks -p no:cacheprovider \
+		--benchmark-enable --benchmark-only --benchmark-columns=min,median,max,rounds
 
 lint: setup
 	$(BIN)/ruff check .
