@@ -8,7 +8,6 @@ doubled, no server error. The figures below are the ones the README quotes.
 import threading
 import time
 import uuid
-import warnings
 from collections.abc import Callable
 
 import pytest
@@ -24,12 +23,8 @@ from tests.factories import PARAGRAPHS, make_annotation, make_article, make_user
 
 DATABASE = settings.DATABASES["default"]
 ON_POSTGRES = DATABASE["ENGINE"] == "django.db.backends.postgresql"
-# Django tests SQLite in memory unless TEST NAME names a file. Threads then share one
-# in-memory database through SQLite's shared cache, whose table locks fail at once with
-# "database table is locked" instead of waiting: a failure of the test set-up, not of Gloss.
-# A file database waits its turn (settings start transactions IMMEDIATE, with a timeout).
-TEST_NAME = str(DATABASE.get("TEST", {}).get("NAME") or "")
-IN_MEMORY = not ON_POSTGRES and (not TEST_NAME or "memory" in TEST_NAME)
+# SQLite runs them too: config/settings_test.py gives it a file test database (threads
+# sharing Django's default in-memory one fail at once with "database table is locked").
 # SQLite takes one writer at a time however many threads ask, so more writers there only
 # queue longer; PostgreSQL runs them side by side, which is where races show.
 WRITERS = 50 if ON_POSTGRES else 8
@@ -39,18 +34,7 @@ MIXED = 12 if ON_POSTGRES else 6  # a third each: replies, votes, new highlights
 HTMX = {"HX-Request": "true"}
 STANCES = ["agree", "disagree", "question"]
 
-# For every threaded test, here and in tests/articles/test_edit_conflict.py.
-threaded = pytest.mark.skipif(
-    IN_MEMORY,
-    reason="NOT RUN: concurrent writers need PostgreSQL or a file SQLite test database; the "
-    "in-memory one fails them with 'database table is locked'. CI runs them on PostgreSQL "
-    "(DATABASE_URL=postgres://…).",
-)
-if IN_MEMORY:
-    # Said at collection, not only in the summary, so nobody mistakes a pass for proof.
-    warnings.warn(threaded.kwargs["reason"], pytest.PytestWarning, stacklevel=1)
-
-pytestmark = [pytest.mark.django_db(transaction=True), threaded]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run_together(
@@ -302,7 +286,7 @@ def wait_for_a_lock() -> None:
     pytest.fail("the other request never waited for this transaction")
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="holds a row lock across connections: PostgreSQL")
+@pytest.mark.postgres_only  # holds a row lock while another connection waits on it
 def test_a_reply_to_a_reply_deleted_meanwhile_is_refused_not_lost(claim):
     """The answered reply goes while the answer is being saved: the replier must be told."""
     question = claim.reply(make_user("asker"), "Source?", "question")
@@ -323,7 +307,7 @@ def test_a_reply_to_a_reply_deleted_meanwhile_is_refused_not_lost(claim):
     assert not Reply.objects.filter(body="Here it is.").exists()
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="holds a row lock across connections: PostgreSQL")
+@pytest.mark.postgres_only  # holds a row lock while another connection waits on it
 def test_a_highlight_on_a_paragraph_deleted_meanwhile_is_refused_with_a_reason():
     """A curator deletes the paragraph while a reader's highlight on it is being saved."""
     article = make_article(slug="edited")

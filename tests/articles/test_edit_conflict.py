@@ -13,7 +13,6 @@ from lxml import html
 from annotations.models import Annotation
 from articles.models import Article, BlockRevision
 from tests.factories import make_annotation, make_article, make_user
-from tests.test_concurrency import threaded
 
 P1 = "Sanctions cost Russia growth in 2023. Exports fell by a third."
 P2 = "Oil revenue held up, and the Kremlin says the economy is resilient."
@@ -186,7 +185,6 @@ def race(article: Article, saves: dict[str, tuple[Client, dict]]) -> dict:
     return answers
 
 
-@threaded
 @pytest.mark.django_db(transaction=True)
 def test_two_saves_at_the_same_moment_cannot_both_win(article):
     curators = {"Ada": curator("ada", "Ada"), "Ben": curator("ben", "Ben")}
