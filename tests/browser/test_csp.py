@@ -36,6 +36,7 @@ NOT_PAGES = {
     "classrooms:annotations_csv": "a CSV download",
 }
 
+
 # See admin_urls: Django's own widgets, not our code; their list and add pages are walked.
 def routes(patterns=None, namespace=""):
     """Every named route outside the admin: ("namespace:name", its pattern)."""
