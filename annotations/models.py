@@ -4,10 +4,10 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils.timezone import now
 
 from articles.models import Article, Block
+from config.reversing import reverse_pk
 
 from .anchoring import Anchor, quote_at
 
@@ -275,7 +275,7 @@ class Annotation(models.Model):
 
     def get_absolute_url(self) -> str:
         """The permalink: the article scrolled to this highlight with its thread open."""
-        return reverse("annotations:card", args=[self.pk])
+        return reverse_pk("annotations:card", self.pk)
 
     @transaction.atomic  # the reply, its notifications and the live counter: all or none
     def reply(self, author, body: str, stance: str = "", parent=None, submission_key=None):

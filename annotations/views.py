@@ -52,8 +52,11 @@ def reader_context(request: HttpRequest, article: Article, **extra) -> dict:
             annotation.author, annotation.classroom_id, request.user
         )
         annotation.can_moderate = annotation.classroom_id in scope.teacher_of
-        if annotation.pk in open_ids:
-            annotation.thread = thread_context(request, annotation, scope=scope)
+        # None, not unset: a template looking up a missing attribute lists the object's dir()
+        # to tell a bad lookup from a missing one, which per card added up.
+        annotation.thread = (
+            thread_context(request, annotation, scope=scope) if annotation.pk in open_ids else None
+        )
     key_result = None
     if scope.assignment and not scope.is_teacher:
         # Deleted highlights' placeholders are nobody's labels.

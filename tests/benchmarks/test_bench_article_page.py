@@ -1,0 +1,36 @@
+"""The article page at classroom scale: 500 highlights' cards for a signed-in student.
+
+Rendering the margin cards is most of this page's time (and of the live update's and of the
+response to a new highlight, which re-render the margin). Timed only by `make bench`; in the
+normal suite it runs once and checks that every card the student may see is on the page.
+"""
+
+import io
+import json
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.test import Client
+
+from annotations.models import Annotation, visibility_q
+
+
+@pytest.fixture
+def bench(db, tmp_path) -> dict:
+    output = tmp_path / "bench.json"
+    call_command("make_bench_data", sizes="500", output=str(output), stdout=io.StringIO())
+    return json.loads(output.read_text())
+
+
+def test_it_renders_500_cards_for_a_signed_in_student(benchmark, bench):
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = bench["sessions"]["student"]
+    slug = bench["articles"]["500"]["slug"]
+    response = benchmark(client.get, f"/articles/{slug}/")
+    assert response.status_code == 200
+    student = User.objects.get(username="bench-student-1")
+    visible = Annotation.objects.filter(visibility_q(student), article__slug=slug).count()
+    assert visible > 400
+    assert response.content.count(b'<article class="card card--') == visible
