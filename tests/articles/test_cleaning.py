@@ -7,11 +7,13 @@ import calendar
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
+from unittest import mock
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from articles import cleaning
 from articles.cleaning import (
     Block,
     CleanArticle,
@@ -20,6 +22,8 @@ from articles.cleaning import (
     clean_article,
     normalize_text,
 )
+from tests.benchmarks.test_bench_cleaner import varied_seeds
+from tests.benchmarks.text import long_article
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 P, H = "paragraph", "heading"
@@ -558,3 +562,100 @@ def test_it_normalises_text_idempotently(text):
     once = normalize_text(text)
     assert normalize_text(once) == once
     assert "  " not in once and "\u00a0" not in once
+
+
+# --------------------------------------------------------------------------- same as before
+
+# The body passes of the cleaner before they were made linear, kept as the oracle: the
+# trigram index and the last-paragraph index must change the cost and nothing else.
+
+
+def quadratic_assign_kinds(body):
+    shaped = [cleaning._is_heading_shaped(u.text) for u in body]
+    for i, unit in enumerate(body):
+        if shaped[i] and not all(shaped[i + 1 :]):
+            unit.kind = "heading"
+
+
+def quadratic_mark_pull_quotes(body):
+    paragraphs = [(u, cleaning._prepare(u.text)) for u in body if u.kind == "paragraph"]
+    for unit, short in paragraphs:
+        if short.size not in cleaning._PULL_QUOTE_WORDS:
+            continue
+        longer = (other for _, other in paragraphs if other.size > short.size)
+        if any(cleaning._repeats(short, other) for other in longer):
+            unit.drop("pull quote")
+
+
+def quadratic_clean_article(raw: str) -> CleanArticle:
+    with (
+        mock.patch.object(cleaning, "_assign_kinds", quadratic_assign_kinds),
+        mock.patch.object(cleaning, "_mark_pull_quotes", quadratic_mark_pull_quotes),
+    ):
+        return clean_article(raw)
+
+
+@pytest.mark.parametrize("paragraphs", [50, 200])
+def test_it_cleans_long_pages_as_the_quadratic_cleaner_did(paragraphs):
+    for raw in (
+        varied_seeds(paragraphs),
+        "A long title for a pasted page\n" + "\n".join(long_article(blocks=paragraphs)),
+    ):
+        assert clean_article(raw) == quadratic_clean_article(raw)
+
+
+def test_it_cleans_the_seeds_as_the_quadratic_cleaner_did():
+    for name in (PUTIN, CHATHAM):
+        raw = (SEEDS / name).read_text(encoding="utf-8")
+        assert clean_article(raw) == quadratic_clean_article(raw)
+
+
+ECHO_WORDS = st.sampled_from(
+    ["the", "a", "deal", "war", "peace", "Kyiv", "said", "would", "hold", "it’s", "12", "—"]
+)
+SENTENCE = st.tuples(st.lists(ECHO_WORDS, min_size=1, max_size=12), st.sampled_from(".!?")).map(
+    lambda parts: " ".join(parts[0]).capitalize() + parts[1]
+)
+
+
+@st.composite
+def pages_with_echoes(draw) -> str:
+    """Paragraphs of a few words, and copies of their word runs with a few words changed."""
+    paragraphs = draw(
+        st.lists(st.lists(SENTENCE, min_size=1, max_size=6).map(" ".join), min_size=1, max_size=8)
+    )
+    for _ in range(draw(st.integers(0, 5))):
+        words = draw(st.sampled_from(paragraphs)).split()
+        start = draw(st.integers(0, len(words) - 1))
+        words = words[start : draw(st.integers(start + 1, len(words)))]
+        for _ in range(draw(st.integers(0, 3))):
+            at = draw(st.integers(0, len(words)))
+            edit = draw(st.sampled_from(["insert", "delete", "replace", "shout"]))
+            if edit == "insert":
+                words.insert(at, draw(ECHO_WORDS))
+            elif at < len(words) and edit == "delete" and len(words) > 1:
+                del words[at]
+            elif at < len(words) and edit == "replace":
+                words[at] = draw(ECHO_WORDS)
+            elif at < len(words):
+                words[at] = words[at].upper()
+        paragraphs.insert(draw(st.integers(0, len(paragraphs))), " ".join(words))
+    return "\n\n".join(["Title", *paragraphs])
+
+
+@settings(max_examples=300)
+@given(pages_with_echoes())
+# A quote of two sentences without their leading "The": only the sentences' own words,
+# not the paragraph's, share its trigrams.
+@example(
+    "Title\n\nThe now hold again kyiv. The said talks. The deal war said.\n\n"
+    "said talks. Deal war said. would\n\nAnother paragraph here to end with."
+)
+def test_it_finds_the_same_pull_quotes_as_the_quadratic_cleaner(raw):
+    assert clean_article(raw) == quadratic_clean_article(raw)
+
+
+@given(st.lists(st.tuples(PARAGRAPHS, BREAKS), max_size=12))
+def test_it_cleans_arbitrary_pages_as_the_quadratic_cleaner_did(pieces):
+    raw = "".join(paragraph + brk for paragraph, brk in pieces)
+    assert clean_article(raw) == quadratic_clean_article(raw)
