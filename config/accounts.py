@@ -13,16 +13,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from . import throttle
-from .throttle import FailureThrottle, client_address
-
-# Per username: a password-guessing run against one account. Per address: one client
-# trying many accounts. Both live in the shared cache (a database table by default).
-LOGIN_FAILURES_PER_USER = FailureThrottle("login-user", limit=5, window=15 * 60)
-LOGIN_FAILURES_PER_ADDRESS = FailureThrottle("login-ip", limit=20, window=15 * 60)
-THROTTLED_MESSAGE = (
-    "Too many failed sign-in attempts. Wait 15 minutes and try again, "
-    "or ask your teacher to reset your password."
-)
 
 
 class SignupForm(UserCreationForm):
@@ -74,27 +64,19 @@ def signup(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("password")
 def login(request: HttpRequest) -> HttpResponse:
     form = AuthenticationForm(request, data=request.POST or None)
-    status, throttled = 200, ""
     if request.method == "POST":
-        username = request.POST.get("username", "").strip().casefold()
-        address = client_address(request)
-        if LOGIN_FAILURES_PER_USER.blocked(username) or LOGIN_FAILURES_PER_ADDRESS.blocked(address):
-            # Checked before the password so a locked account cannot be probed further.
-            form = AuthenticationForm(request, initial={"username": username})
-            status, throttled = 429, THROTTLED_MESSAGE
-        elif form.is_valid():
-            LOGIN_FAILURES_PER_USER.reset(username)
+        # Failures only, per username (a guessing run on one account, however it is spelt) and
+        # per address (one client trying many accounts).
+        account = request.POST.get("username", "").strip().casefold()
+        # Checked before the password, so a locked account cannot be probed further.
+        if throttled := throttle.SIGN_IN_FAILURES.over(request, account):
+            return throttled
+        if form.is_valid():
+            throttle.SIGN_IN_FAILURES.forget(account)
             auth_login(request, form.get_user())
             return redirect(_safe_next(request))
-        else:
-            LOGIN_FAILURES_PER_USER.fail(username)
-            LOGIN_FAILURES_PER_ADDRESS.fail(address)
-    return render(
-        request,
-        "registration/login.html",
-        {"form": form, "next": _safe_next(request), "throttled": throttled},
-        status=status,
-    )
+        throttle.SIGN_IN_FAILURES.count(request, account)
+    return render(request, "registration/login.html", {"form": form, "next": _safe_next(request)})
 
 
 logout = auth_views.LogoutView.as_view()

@@ -137,9 +137,10 @@ CACHES = {
     },
 }
 
-# Rate limits on writes, (attempts, seconds) per signed-in user and per client address, counted
-# in the cache above (config/throttle.py). Per address is generous: a school puts every class
-# behind one address, so 30 students annotating flat out must stay far below it.
+# Rate limits on writes and sign-in, (attempts, seconds) per signed-in user (for sign-in, per
+# username typed) and per client address, counted in the cache above (config/throttle.py). Per
+# address is generous: a school puts every class behind one address, so 30 students annotating
+# flat out must stay far below it.
 RATE_LIMITS = {
     "signup": {"address": (100, 60 * 60)},
     "annotate": {"user": (100, 10 * 60), "address": (2000, 10 * 60)},
@@ -147,6 +148,8 @@ RATE_LIMITS = {
     "flag": {"user": (20, 60 * 60), "address": (200, 60 * 60)},
     # Failed codes only: 31⁸ possible codes make 100 guesses an hour hopeless.
     "join-failures": {"user": (10, 60 * 60), "address": (100, 60 * 60)},
+    # Failed passwords only, per username typed ("account") and per address.
+    "sign-in-failures": {"account": (5, 15 * 60), "address": (20, 15 * 60)},
 }
 # Behind a proxy every request comes from the proxy's address; count the one it forwards.
 THROTTLE_TRUSTS_PROXY = env_flag("BEHIND_PROXY")

@@ -36,52 +36,35 @@ def client_address(request: HttpRequest) -> str:
     return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
-class FailureThrottle:
-    """At most `limit` failures per key within `window` seconds of the first one."""
-
-    def __init__(self, name: str, limit: int, window: int):
-        self.name, self.limit, self.window = name, limit, window
-
-    def _key(self, value: str) -> str:
-        return _key(self.name, value)
-
-    def blocked(self, value: str) -> bool:
-        return cache.get(self._key(value), 0) >= self.limit
-
-    def fail(self, value: str) -> None:
-        key = self._key(value)
-        # add() starts the window only on the first failure; later failures don't extend it.
-        if not cache.add(key, 1, self.window):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add() and incr()
-                cache.add(key, 1, self.window)
-
-    def reset(self, value: str) -> None:
-        cache.delete(self._key(value))
-
-
 class RateLimit:
-    """Attempts per signed-in user and per address, limits in settings.RATE_LIMITS[name].
+    """Attempts per signed-in user, per account named and per address, in RATE_LIMITS[name].
 
     Each limit is (attempts, seconds): a window starts at the first attempt and the attempt
     after the last allowed one is refused with 429 until the window ends. Refused attempts
-    are not counted, so waiting always helps.
+    are not counted, so waiting always helps. "account" counts attempts on the account a
+    signed-out request names (the username typed at sign-in), passed in as `account`.
     """
 
     def __init__(self, name: str, message: str):
         self.name, self.message = name, message
 
-    def _limits(self, request: HttpRequest) -> dict[str, tuple[int, int]]:
+    def _limits(
+        self, request: HttpRequest, account: str | None = None
+    ) -> dict[str, tuple[int, int]]:
         """Cache key → (attempts, seconds) for every counter this request counts against."""
         limits = settings.RATE_LIMITS[self.name]
         keys = {}
         user = getattr(request, "user", None)
         if "user" in limits and user is not None and user.is_authenticated:
             keys[_key(f"{self.name}-user", str(user.pk))] = limits["user"]
+        if "account" in limits and account is not None:
+            keys[self._account_key(account)] = limits["account"]
         if "address" in limits:
             keys[_key(f"{self.name}-ip", client_address(request))] = limits["address"]
         return keys
+
+    def _account_key(self, account: str) -> str:
+        return _key(f"{self.name}-account", account)
 
     def _wait(self, limits: dict, counts: dict, now: float) -> int:
         """Seconds until the fullest counter lets an attempt through again (0: it may go)."""
@@ -92,15 +75,19 @@ class RateLimit:
                 wait = max(wait, math.ceil(ends - now))
         return wait
 
-    def over(self, request: HttpRequest) -> HttpResponse | None:
+    def over(self, request: HttpRequest, account: str | None = None) -> HttpResponse | None:
         """The 429 answer if this request is over a limit; nothing is counted."""
-        limits = self._limits(request)
+        limits = self._limits(request, account)
         wait = self._wait(limits, cache.get_many(limits), time.time())
         return self.refuse(request, wait) if wait else None
 
-    def count(self, request: HttpRequest) -> None:
-        limits = self._limits(request)
+    def count(self, request: HttpRequest, account: str | None = None) -> None:
+        limits = self._limits(request, account)
         self._count(limits, cache.get_many(limits), time.time())
+
+    def forget(self, account: str) -> None:
+        """Start the account's count afresh (its owner proved who they are)."""
+        cache.delete(self._account_key(account))
 
     def hit(self, request: HttpRequest) -> HttpResponse | None:
         """Count this attempt, or answer 429 (and count nothing) if it is over a limit."""
@@ -145,4 +132,9 @@ FLAG = RateLimit("flag", "You have flagged a lot in a short time, so this flag w
 JOIN_FAILURES = RateLimit(
     "join-failures",
     "Too many wrong join codes, so this one was not checked. Check the code with your teacher.",
+)
+SIGN_IN_FAILURES = RateLimit(
+    "sign-in-failures",
+    "Too many failed sign-in attempts, so this one was not checked. "
+    "If you have forgotten your password, ask your teacher to reset it.",
 )

@@ -61,6 +61,8 @@ def test_it_throttles_repeated_failed_logins_for_a_username(client):
     )
     assert response.status_code == 429
     assert "Too many failed sign-in attempts" in response.content.decode()
+    assert "Try again in 15 minutes." in response.content.decode()
+    assert 890 <= int(response["Retry-After"]) <= 900
     assert not client.session.get("_auth_user_id")
 
 
@@ -82,7 +84,8 @@ def test_the_throttle_lives_in_the_shared_database_cache(client):
     client.post("/accounts/login/", {"username": "ana", "password": "wrong"})
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT COUNT(*) FROM gloss_cache WHERE cache_key LIKE %s", ["%throttle:login-user%"]
+            "SELECT COUNT(*) FROM gloss_cache WHERE cache_key LIKE %s",
+            ["%throttle:sign-in-failures-account%"],
         )
         assert cursor.fetchone()[0] == 1
 

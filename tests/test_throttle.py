@@ -20,6 +20,7 @@ MESSAGES = {
     "flag": "You have flagged a lot in a short time, so this flag was not sent.",
     "join-failures": "Too many wrong join codes, so this one was not checked.",
     "signup": "Too many sign-ups from your network just now, so no account was created.",
+    "sign-in-failures": "Too many failed sign-in attempts, so this one was not checked.",
 }
 
 
@@ -299,6 +300,94 @@ def test_it_limits_sign_ups_per_address(settings):
     assert signup(Client(), LIMIT, address="192.0.2.8").status_code == 302
 
 
+# Sign-in: only failures count, per username typed ("account") and per address.
+
+PASSWORD = "a-long-test-password"
+
+
+def sign_in(client, username, password, address="192.0.2.7", htmx=False):
+    return client.post(
+        "/accounts/login/",
+        {"username": username, "password": password},
+        headers=HTMX if htmx else {},
+        REMOTE_ADDR=address,
+    )
+
+
+def set_sign_in_limit(settings, per: str) -> None:
+    other = "address" if per == "account" else "account"
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
+        "sign-in-failures": {per: (LIMIT, 600), other: (1000, 600)},
+    }
+
+
+def test_failed_sign_ins_are_limited_per_username_from_any_address(settings):
+    set_sign_in_limit(settings, per="account")
+    make_user("ana", password=PASSWORD)
+    for i in range(LIMIT):
+        response = sign_in(Client(), "ana", "wrong", address=f"10.0.2.{i + 1}")
+        assert response.status_code == 200
+        assert "Please enter a correct username and password" in response.content.decode()
+    # Even the right password, spelt otherwise, from elsewhere: not checked.
+    client = Client()
+    response = sign_in(client, " ANA ", PASSWORD, address="10.0.2.99")
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert MESSAGES["sign-in-failures"] in html
+    assert "ask your teacher to reset it. Try again in 10 minutes." in html
+    assert 590 <= int(response["Retry-After"]) <= 600
+    assert not client.session.get("_auth_user_id")
+    # Another account is not held back by this one.
+    make_user("ben", password=PASSWORD)
+    assert sign_in(Client(), "ben", PASSWORD, address="10.0.2.99").status_code == 302
+
+
+def test_failed_sign_ins_are_limited_per_address_whatever_the_username(settings):
+    set_sign_in_limit(settings, per="address")
+    make_user("real", password=PASSWORD)
+    for i in range(LIMIT):
+        assert sign_in(Client(), f"guess{i}", "wrong").status_code == 200
+    assert sign_in(Client(), "real", PASSWORD).status_code == 429
+    assert sign_in(Client(), "real", PASSWORD, address="192.0.2.8").status_code == 302
+
+
+def test_a_successful_sign_in_starts_the_username_count_afresh_but_not_the_address(settings):
+    set_sign_in_limit(settings, per="account")
+    make_user("ana", password=PASSWORD)
+    for _ in range(LIMIT - 1):
+        sign_in(Client(), "ana", "wrong")
+    assert sign_in(Client(), "ana", PASSWORD).status_code == 302
+    for _ in range(LIMIT - 1):
+        assert sign_in(Client(), "ana", "wrong").status_code == 200
+    assert sign_in(Client(), "ana", PASSWORD).status_code == 302
+
+    set_sign_in_limit(settings, per="address")
+    cache.clear()
+    for i in range(LIMIT):
+        sign_in(Client(), f"guess{i}", "wrong")
+    # One's own account does not wipe the slate for a guessing address.
+    assert sign_in(Client(), "ana", PASSWORD).status_code == 429
+
+
+def test_successful_sign_ins_do_not_count(settings):
+    set_sign_in_limit(settings, per="address")
+    make_user("ana", password=PASSWORD)
+    for _ in range(LIMIT + 2):
+        assert sign_in(Client(), "ana", PASSWORD).status_code == 302
+
+
+def test_an_htmx_sign_in_over_the_limit_answers_in_plain_text(settings):
+    set_sign_in_limit(settings, per="account")
+    for _ in range(LIMIT):
+        sign_in(Client(), "ana", "wrong")
+    response = sign_in(Client(), "ana", "wrong", htmx=True)
+    assert response.status_code == 429
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode().startswith(MESSAGES["sign-in-failures"])
+    assert response["Retry-After"]
+
+
 # Which address counts.
 
 
@@ -339,3 +428,5 @@ def test_the_default_limits_leave_a_class_behind_one_school_address_room():
     assert reply_per_user >= window // 20
     assert limits["signup"]["address"][0] >= 60
     assert limits["join-failures"]["address"][0] >= 60
+    # Sign-in: a few typos per account, a class's worth per address, a quarter of an hour.
+    assert limits["sign-in-failures"] == {"account": (5, 900), "address": (20, 900)}

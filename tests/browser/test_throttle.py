@@ -81,3 +81,27 @@ def test_the_selection_toolbar_shows_the_limit_where_the_reader_is_looking(
     expect(toolbar).to_be_visible()
     expect(page.locator(".card")).to_have_count(2)
     assert Annotation.objects.filter(author__username="reader").count() == 1
+
+
+def test_a_reader_past_the_sign_in_limit_is_told_so_on_screen(
+    live_server, page, settings, counters
+):
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
+        "sign-in-failures": {"account": (2, 900), "address": (100, 900)},
+    }
+    make_user("ana", password="a-long-test-password")
+    page.goto(live_server.url + "/accounts/login/")
+    for password in ["wrong", "still-wrong"]:
+        page.get_by_label("Username").fill("ana")
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("alert")).to_contain_text("Please enter a correct username")
+
+    page.get_by_label("Username").fill("ana")
+    page.get_by_label("Password").fill("a-long-test-password")
+    page.get_by_role("button", name="Log in").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Too many failed sign-in attempts")
+    expect(alert).to_contain_text("Try again in 15 minutes.")
+    expect(page.get_by_text("Signed in as")).to_have_count(0)
