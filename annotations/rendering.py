@@ -7,6 +7,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from articles.models import Block
+from config.reversing import reverse_pk
 
 from .anchoring import Anchor, Span, segment, spans_for_block
 from .models import Annotation, Label
@@ -89,3 +90,106 @@ def label_counts(annotations: Sequence[Annotation]) -> dict[str, int]:
             counts[annotation.label] += 1
     counts["all"] = sum(counts.values())
     return counts
+
+
+# What the text, the counts and a stub card read: no note, no authors, counts or links.
+STUB_FIELDS = (
+    "article",
+    "author",
+    "label",
+    "start_block",
+    "start_offset",
+    "end_block",
+    "end_offset",
+    "exact",
+    "visibility",
+    "classroom",
+    "deleted_at",
+)
+ICONS = {Label.CLAIM: "◆", Label.EVIDENCE: "■", Label.OPINION: "●"}
+
+
+@dataclass
+class CardGroup:
+    """A run of the margin in document order: cards in full, or stubs to fetch as a batch."""
+
+    cards: list[Annotation] = field(default_factory=list)
+    stubs: list[Annotation] = field(default_factory=list)
+    url: str = ""
+
+    @property
+    def stub_html(self) -> SafeString:
+        return mark_safe("".join(stub_html(a) for a in self.stubs))  # noqa: S308 - escaped
+
+
+def margin_groups(
+    annotations: Sequence[Annotation], full: dict[int, Annotation], url: str, batch: int
+) -> list[CardGroup]:
+    """The margin in document order: the `full` cards as they are, the rest as stub batches.
+
+    Each batch's `url` is `url` with its ids appended, in document order.
+    """
+    groups: list[CardGroup] = []
+    for annotation in annotations:
+        card = full.get(annotation.pk)
+        last = groups[-1] if groups else None
+        if card is not None:
+            if last is None or last.stubs:
+                last = CardGroup()
+                groups.append(last)
+            last.cards.append(card)
+        else:
+            if last is None or last.cards or len(last.stubs) >= batch:
+                last = CardGroup()
+                groups.append(last)
+            last.stubs.append(annotation)
+    for group in groups:
+        if group.stubs:
+            group.url = url + ",".join(str(a.pk) for a in group.stubs)
+    return groups
+
+
+def stub_html(annotation: Annotation) -> str:
+    """A card before it is filled in: label, paragraph, quote and the permalink.
+
+    Enough to filter it, find it from its highlight and read the quote; the permalink opens
+    the whole card with its thread without scripts. Built without the template engine: a
+    class's article holds thousands of these.
+    """
+    from .templatetags.gloss import clip
+
+    pk = annotation.pk
+    link = reverse_pk("annotations:card", pk)
+    mine = "true" if getattr(annotation, "is_mine", False) else "false"
+    start, end = annotation.start_block, annotation.end_block
+    if annotation.deleted_at:
+        kind, title = "deleted", '<span class="tag tag--deleted">Deleted highlight</span>'
+        body, more = "", "Show the discussion"
+    else:
+        kind = annotation.label
+        title = (
+            f'<span class="tag tag--{kind}"><span class="tag__icon" aria-hidden="true">'
+            f"{ICONS[kind]}</span>{Label(kind).label}</span>"
+        )
+        body = f'<blockquote class="card__quote">{escape(clip(annotation.exact, 240))}</blockquote>'
+        more = "Show note and replies"
+    if start is None or end is None:
+        where = '<span class="card__where card__where--detached">detached</span>'
+    else:
+        span = str(start.position)
+        if end.position != start.position:
+            span += f"–{end.position}"
+        # A deleted highlight marks no words: its paragraph is all there is to go to.
+        jump = "" if annotation.deleted_at else f' data-jump="{pk}"'
+        where = (
+            f'<a class="card__where" href="#p-{start.position}"{jump}>¶{span}'
+            '<span class="visually-hidden"> — show in the text</span></a>'
+        )
+    return (
+        f'<article class="card card--{kind} card--stub" id="annotation-{pk}"'
+        f' data-annotation="{pk}" data-kind="{kind}" data-mine="{mine}" tabindex="-1"'
+        f' aria-labelledby="annotation-{pk}-title">'
+        f'<header class="card__head"><h3 class="card__title" id="annotation-{pk}-title">'
+        f"{title}</h3>{where}</header>{body}"
+        f'<p class="card__more"><a href="{link}">{more}</a></p></article>'
+    )

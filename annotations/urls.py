@@ -15,6 +15,7 @@ urlpatterns = [
         name="annotate_block",
     ),
     path("articles/<slug:slug>/updates/", views.updates, name="updates"),
+    path("articles/<slug:slug>/cards/", views.cards, name="cards"),
     path("annotations/<int:pk>/", views.card, name="card"),
     path("annotations/<int:pk>/edit/", views.edit, name="edit"),
     path("annotations/<int:pk>/delete/", views.delete, name="delete"),

@@ -5,6 +5,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
@@ -15,38 +17,54 @@ from config import throttle
 from .anchoring import Anchor, AnchorError, Quote, resolve, sentences
 from .forms import AnnotationEditForm, SelectionForm, SentenceRangeForm
 from .models import Annotation, Label
-from .rendering import label_counts, render_blocks
+from .rendering import STUB_FIELDS, label_counts, margin_groups, render_blocks
 from .threads import thread_context
+
+# The margin renders this many cards in full; the rest arrive as stubs in batches of
+# MARGIN_BATCH, each filled in when it scrolls into view (see margin_groups).
+MARGIN_FIRST = 20
+MARGIN_BATCH = 20
+# Cards a request may ask to have in full (open threads, cards on screen, one batch).
+MAX_ASKED = 60
+
+
+def _asked_ids(request: HttpRequest, name: str) -> list[int]:
+    """Ids the page sent under `name` (repeated, or comma-separated), at most MAX_ASKED."""
+    values = [
+        part
+        for value in (*request.GET.getlist(name), *request.POST.getlist(name))
+        for part in value.split(",")
+    ]
+    # ASCII digits only: "²".isdigit() is True but int("²") raises; no id has 19 digits.
+    ids = [int(v) for v in values if v.isascii() and v.isdigit() and len(v) < 19]
+    return list(dict.fromkeys(ids))[:MAX_ASKED]
 
 
 def open_thread_ids(request: HttpRequest) -> set[int]:
     """Threads the reader has open (sent by the page with every request) or asked for."""
-    values = [
-        *request.GET.getlist("open_threads"),
-        *request.POST.getlist("open_threads"),
-        request.GET.get("thread", ""),
-    ]
-    # ASCII digits only: "²".isdigit() is True but int("²") raises; no id has 19 digits.
-    return {int(v) for v in values if v.isascii() and v.isdigit() and len(v) < 19}
+    return {*_asked_ids(request, "open_threads"), *_asked_ids(request, "thread")[:1]}
 
 
-def reader_context(request: HttpRequest, article: Article, **extra) -> dict:
-    """Everything the article page shows: blocks with highlights, cards, counts.
-
-    A constant number of queries however many annotations, plus one per open thread.
-    """
-    scope = reading_scope(request, article)
-    blocks = list(article.blocks.order_by("position"))
-    queryset = Annotation.objects.for_reader(request.user).filter(article=article)
+def _scoped(queryset, request: HttpRequest, article: Article, scope):
+    """The annotations of `article` this reader sees here (class reveal rules, one author)."""
+    queryset = queryset.filter(article=article)
     if scope.hide_classmates:
         queryset = queryset.exclude(
             Q(classroom=scope.assignment.classroom_id) & ~Q(author=request.user)
         )
     if scope.only_author:
         queryset = queryset.filter(author=scope.only_author)
-    annotations = list(queryset.in_document_order())
+    return queryset
+
+
+def full_cards(request: HttpRequest, article: Article, scope, ids) -> dict[int, Annotation]:
+    """Cards `ids` as this reader sees them, with counts, links and any open thread."""
+    if not ids:
+        return {}
+    queryset = Annotation.objects.for_reader(request.user).filter(pk__in=ids)
     open_ids = open_thread_ids(request)
-    for annotation in annotations:
+    cards = {}
+    for annotation in _scoped(queryset, request, article, scope):
         annotation.is_mine = annotation.author_id == request.user.pk
         annotation.author_label = scope.author_label(
             annotation.author, annotation.classroom_id, request.user
@@ -57,6 +75,42 @@ def reader_context(request: HttpRequest, article: Article, **extra) -> dict:
         annotation.thread = (
             thread_context(request, annotation, scope=scope) if annotation.pk in open_ids else None
         )
+        cards[annotation.pk] = annotation
+    return cards
+
+
+def reader_context(
+    request: HttpRequest, article: Article, *, show: tuple[int, ...] = (), **extra
+) -> dict:
+    """Everything the article page shows: blocks with highlights, the margin, counts.
+
+    Every highlight is in the text, the counts and the margin, but only some cards are
+    rendered in full: the first MARGIN_FIRST, any with an open thread, those the page says are
+    on screen (`near`), and `show`. A card costs about a millisecond to render, so a class's
+    1,500 highlights would otherwise cost every page, write and live update seconds. The rest
+    are stubs (label, paragraph, quote, permalink) that the page fills in as they scroll into
+    view. A constant number of queries however many annotations, plus one per open thread.
+    """
+    scope = reading_scope(request, article)
+    blocks = list(article.blocks.order_by("position"))
+    by_id = {b.pk: b for b in blocks}
+    # Only what the text, the counts and the stubs need: no authors, counts or links.
+    light = Annotation.objects.visible_to(request.user).only(*STUB_FIELDS)
+    annotations = list(_scoped(light, request, article, scope).in_document_order())
+    for annotation in annotations:
+        annotation.is_mine = annotation.author_id == request.user.pk
+        # The blocks are loaded already: attaching them spares a join carrying their text.
+        if annotation.start_block_id in by_id:
+            annotation.start_block = by_id[annotation.start_block_id]
+        if annotation.end_block_id in by_id:
+            annotation.end_block = by_id[annotation.end_block_id]
+    wanted = {
+        *(a.pk for a in annotations[:MARGIN_FIRST]),
+        *open_thread_ids(request),
+        *_asked_ids(request, "near"),
+        *show,
+    }
+    cards = full_cards(request, article, scope, wanted)
     key_result = None
     if scope.assignment and not scope.is_teacher:
         # Deleted highlights' placeholders are nobody's labels.
@@ -70,11 +124,34 @@ def reader_context(request: HttpRequest, article: Article, **extra) -> dict:
         "scope": scope,
         "key_result": key_result,
         "blocks": render_blocks(blocks, annotations),
-        "annotations": annotations,
+        "margin": margin_groups(annotations, cards, batch_url(article, scope), MARGIN_BATCH),
         "counts": label_counts(annotations),
         "labels": Label,
         **extra,
     }
+
+
+def batch_url(article: Article, scope) -> str:
+    """Where a batch of stubs fetches its full cards (ids are appended), keeping the scope."""
+    url = reverse("annotations:cards", args=[article.slug])
+    params = [("assignment", scope.assignment.pk)] if scope.assignment else []
+    if scope.only_author:
+        params.append(("author", scope.only_author))
+    return f"{url}?{urlencode(params)}&ids=" if params else f"{url}?ids="
+
+
+@require_safe
+def cards(request: HttpRequest, slug: str) -> HttpResponse:
+    """A batch of the margin's cards in full, for stubs that scrolled into view."""
+    article = get_object_or_404(Article.objects.readable_by(request.user), slug=slug)
+    if not request.htmx:
+        # Only the page's scripts ask for batches; a person following the URL gets the page.
+        return redirect(article.get_absolute_url())
+    ids = _asked_ids(request, "ids")
+    found = full_cards(request, article, reading_scope(request, article), ids)
+    # In the order asked (document order); one that is gone or no longer visible is left out.
+    context = {"annotations": [found[pk] for pk in ids if pk in found]}
+    return render(request, "annotations/_card_batch.html", context)
 
 
 def _changed(
@@ -90,8 +167,10 @@ def _changed(
         target = article.get_absolute_url()
         return redirect(f"{target}#annotation-{annotation_id}" if annotation_id else target)
     article.refresh_from_db(fields=["activity"])
-    # Re-rendered threads keep whatever the reader is typing in them.
-    context = reader_context(request, article, preserve_drafts=True)
+    # Re-rendered threads keep whatever the reader is typing in them. The card written is
+    # rendered in full wherever it falls: the page moves focus to it.
+    show = (annotation_id,) if annotation_id else ()
+    context = reader_context(request, article, show=show, preserve_drafts=True)
     context["changed_blocks"] = [b for b in context["blocks"] if b.position in positions]
     response = render(request, "annotations/_changed.html", context)
     return trigger_client_event(response, event, {"id": annotation_id})

@@ -66,8 +66,9 @@ def reading(request):
 def test_it_reads_the_article_page_anonymously_in_fixed_queries(
     client, reading, django_assert_num_queries
 ):
-    # article, blocks, annotations (authors, blocks, counts joined), evidence links, claim links
-    with django_assert_num_queries(5):
+    # article, blocks, every highlight (for the text, counts and stubs), the cards rendered in
+    # full (authors and counts joined), evidence links, claim links
+    with django_assert_num_queries(6):
         assert client.get(reading["article"].get_absolute_url()).status_code == 200
 
 
@@ -76,9 +77,9 @@ def test_it_reads_the_article_page_with_an_open_thread_in_fixed_queries(
 ):
     client.force_login(reading["reader"])
     url = f"{reading['article'].get_absolute_url()}?thread={reading['claim'].pk}"
-    # session, user, article, blocks, my classes, classmates' numbers, annotations, both
-    # kinds of links, the open thread's replies, unread notifications
-    with django_assert_num_queries(11):
+    # session, user, article, blocks, my classes, classmates' numbers, every highlight, the
+    # full cards, both kinds of links, the open thread's replies, unread notifications
+    with django_assert_num_queries(12):
         response = client.get(url)
     assert response.status_code == 200
     assert f'id="annotation-{reading["claim"].pk}-thread"' in response.content.decode()
@@ -119,9 +120,9 @@ def test_a_live_update_with_news_costs_what_the_page_does(
 ):
     client.force_login(reading["reader"])
     article = reading["article"]
-    # article, session, user, blocks, my classes, classmates' numbers, annotations, both
-    # kinds of links (no header: an htmx fragment shows no unread badge)
-    with django_assert_num_queries(9):
+    # article, session, user, blocks, my classes, classmates' numbers, every highlight, the
+    # full cards, both kinds of links (no header: an htmx fragment shows no unread badge)
+    with django_assert_num_queries(10):
         response = client.get(
             f"/articles/{article.slug}/updates/", {"v": article.activity - 1}, headers=HTMX
         )

@@ -7,11 +7,28 @@ const openThreads = () =>
     .map((slot) => slot.id.match(/^annotation-(\d+)-thread-slot$/)?.[1])
     .filter(Boolean);
 
-// Every request from the reader tells the server which threads to render open.
+// Cards filled in and on screen (or a screen away): a fresh margin brings them in full, so
+// what the reader is looking at does not fall back to stubs and flicker.
+const NEAR_MAX = 40;
+const nearCards = () => {
+  const reach = window.innerHeight;
+  const near = [];
+  for (const card of document.querySelectorAll("[data-margin] [data-annotation]:not(.card--stub)")) {
+    const { top, bottom, height } = card.getBoundingClientRect();
+    if (height && bottom > -reach && top < 2 * reach) near.push(card.dataset.annotation);
+    if (near.length >= NEAR_MAX) break;
+  }
+  return near;
+};
+
+// Every request from the reader tells the server which threads to render open, and which
+// cards it shows.
 document.body.addEventListener("htmx:configRequest", (event) => {
   if (!document.querySelector("[data-article-body]")) return;
   const ids = openThreads();
   if (ids.length) event.detail.parameters.open_threads = ids;
+  const near = nearCards();
+  if (near.length) event.detail.parameters.near = near.join(",");
 });
 
 // A paragraph whose highlights did not change is not touched: a reader's selection in it

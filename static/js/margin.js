@@ -66,8 +66,7 @@ function jumpToHighlight(id, card) {
 
 let lastMark = { el: null, id: "", index: 0 };
 
-function scrollIntoMargin(card) {
-  const behavior = smoothly();
+function scrollIntoMargin(card, behavior = smoothly()) {
   // The nearest scrolling box between the card and the margin (the drawer, or a sticky column).
   for (let box = card.parentElement; box; box = box.parentElement) {
     const { overflowY } = getComputedStyle(box);
@@ -215,6 +214,33 @@ function init() {
 
   document.body.addEventListener("htmx:afterSettle", afterSwap);
   document.body.addEventListener("htmx:oobAfterSwap", afterSwap);
+
+  // A batch of stubs filled in replaces the elements the reader may be on: keep the active
+  // card marked and the focus on the same card.
+  let refocus = null;
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const batch = event.detail.target;
+    if (!batch?.matches?.(".card-batch")) return;
+    const focused = document.activeElement?.closest?.("[data-annotation]");
+    const active = batch.querySelector(".card--active");
+    refocus = {
+      focus: batch.contains(focused) ? focused.id : "",
+      active: active ? active.id : "",
+    };
+  });
+  // After the settle: htmx copies the old element's attributes onto its successor until then.
+  document.body.addEventListener("htmx:afterSettle", () => {
+    if (!refocus) return;
+    const { focus, active } = refocus;
+    refocus = null;
+    if (focus) document.getElementById(focus)?.focus({ preventScroll: true });
+    const card = active && document.getElementById(active);
+    if (card) {
+      card.classList.add("card--active");
+      // Filled-in cards above it are taller than their stubs were: bring it back into view.
+      scrollIntoMargin(card, "auto");
+    }
+  });
 
   drawerOpen = toggleButton()?.getAttribute("aria-expanded") === "true";
   applyFilters(false); // radios restored by the browser on back/forward or reload

@@ -81,6 +81,7 @@ def test_it_reads_an_article_page_in_a_constant_number_of_queries(client):
             label=["claim", "evidence", "opinion"][i % 3],
         )
     assert queries_for(client, article.get_absolute_url()) == one
-    # session, user, article, blocks, annotations (authors, blocks and thread counts joined),
-    # evidence links of claims, claim links of evidence, unread notifications, my classes
-    assert one == 9
+    # session, user, article, blocks, every highlight (text, counts, stubs), the cards in full
+    # (authors, blocks and thread counts joined), evidence links of claims, claim links of
+    # evidence, unread notifications, my classes
+    assert one == 10

@@ -74,6 +74,10 @@ def page_urls(world) -> dict[str, tuple[str, str]]:
             reverse("annotations:annotate_block", args=[article.slug, 2]),
         ),
         "annotations:updates": ("curator", reverse("annotations:updates", args=[article.slug])),
+        "annotations:cards": (
+            "curator",
+            reverse("annotations:cards", args=[article.slug]) + f"?ids={claim.pk}",
+        ),
         "annotations:card": ("curator", reverse("annotations:card", args=[claim.pk]) + in_class),
         "annotations:edit": ("curator", reverse("annotations:edit", args=[world.public.pk])),
         "annotations:delete": ("curator", reverse("annotations:delete", args=[world.public.pk])),

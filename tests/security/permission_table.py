@@ -214,6 +214,10 @@ TABLE: dict[str, Rule] = {
         ANYONE_READS, frozenset({CURATOR}), OPEN, _slug(lambda w: w.draft), query={"v": "-1"}
     ),
     "links:debate_map": Rule(ANYONE_READS, frozenset({CURATOR}), OPEN, _slug(lambda w: w.draft)),
+    # The margin's batches are for the page's scripts; a person following one gets the page.
+    "annotations:cards": Rule(
+        {"GET": 302}, frozenset({CURATOR}), OPEN, _slug(lambda w: w.draft), query={"ids": "1,2"}
+    ),
     # ---- highlights (the class-only annotation of the world)
     "annotations:create": Rule(
         {"POST": 302}, SIGNED_IN, kwargs=_slug(lambda w: w.article), data=_selection
