@@ -171,7 +171,7 @@ def stub_html(annotation: Annotation) -> str:
             f'<span class="tag tag--{kind}"><span class="tag__icon" aria-hidden="true">'
             f"{ICONS[kind]}</span>{Label(kind).label}</span>"
         )
-        body = f'<blockquote class="card__quote">{escape(clip(annotation.exact, 240))}</blockquote>'
+        body = f'<blockquote class="card__quote">{escape(clip(annotation.exact, 140))}</blockquote>'
         more = "Show note and replies"
     if start is None or end is None:
         where = '<span class="card__where card__where--detached">detached</span>'

@@ -1,6 +1,7 @@
 import calendar
 import math
 
+from django.core.cache import caches
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -169,6 +170,8 @@ class Article(models.Model):
     def touch(self) -> None:
         """Record that something on this article changed (atomic across processes)."""
         Article.objects.filter(pk=self.pk).update(activity=F("activity") + 1)
+        # This process's readers see it at once; other processes' within LIVE_SECONDS.
+        caches["versions"].delete(self.slug)
 
     @staticmethod
     def next_version(editor=None) -> dict:

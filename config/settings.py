@@ -135,6 +135,13 @@ CACHES = {
         "LOCATION": "gloss-fragments",
         "OPTIONS": {"MAX_ENTRIES": 50},
     },
+    # Each article's activity counter as this process last read it, for at most a second:
+    # every open page polls it every 5 s, and one read a second serves them all.
+    "versions": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "gloss-versions",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    },
 }
 
 # Rate limits on writes and sign-in, (attempts, seconds) per signed-in user (for sign-in, per

@@ -91,3 +91,12 @@ def postgres_bin() -> Path:
         # CI installs PostgreSQL: there the outage test must run, never skip.
         pytest.fail(f"GLOSS_REQUIRE_BROWSER is set. {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _forget_article_versions():
+    """Every test's articles count activity from zero: no version remembered by an earlier
+    test's live updates (annotations.views.LIVE_SECONDS) may answer for them."""
+    from django.core.cache import caches
+
+    caches["versions"].clear()
