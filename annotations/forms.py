@@ -46,10 +46,21 @@ class SelectionForm(forms.Form):
     visibility = forms.CharField(max_length=30, required=False)
 
     def clean_exact(self) -> str:
-        exact = self.cleaned_data["exact"]
+        exact = _plain_newlines(self.cleaned_data["exact"])
         if not exact.strip():
             raise forms.ValidationError("Select some text first: only spaces were selected.")
         return exact
+
+    def clean_prefix(self) -> str:
+        return _plain_newlines(self.cleaned_data["prefix"])
+
+    def clean_suffix(self) -> str:
+        return _plain_newlines(self.cleaned_data["suffix"])
+
+
+def _plain_newlines(text: str) -> str:
+    """Browsers encode a form's line breaks as CRLF; articles break paragraphs with LF."""
+    return text.replace("\r\n", "\n")
 
 
 class SentenceRangeForm(forms.Form):

@@ -95,6 +95,18 @@ def test_it_anchors_a_selection_across_two_paragraphs(client, article, reader):
     assert 'id="p-2"' in html and 'id="p-3"' in html
 
 
+def test_it_accepts_line_breaks_sent_as_crlf(client, article, reader):
+    # A form encoded by a browser (or another client) sends the paragraph break between two
+    # selected paragraphs as CRLF; the article's text joins them with a plain newline.
+    start = P2.index("a trap.")
+    data = selection(block=2, start=start, end_block=3, end=14)
+    data["exact"] = data["exact"].replace("\n", "\r\n")
+    data["prefix"] = "Putin’s position\r\nThe "
+    response = client.post(create_url(article), data, headers=HTMX)
+    assert response.status_code == 200
+    assert Annotation.objects.get().exact == "a trap.\nSanctions cost"
+
+
 def test_it_counts_offsets_in_code_points_beyond_the_bmp(client, article, reader):
     # "𝒳" is one code point (two UTF-16 units): "growth" starts at 24.
     response = client.post(create_url(article), selection(block=3, start=24, end=30), headers=HTMX)
