@@ -45,7 +45,7 @@ def block_html(text: str, spans: Sequence[Span]) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 - every piece of text above is escaped
 
 
-def anchor_of(annotation: Annotation, index_of: dict[int, int]) -> Anchor | None:
+def anchor_of(annotation: "Annotation | Highlight", index_of: dict[int, int]) -> Anchor | None:
     """The annotation's anchor as block indexes, or None when it is detached."""
     if annotation.start_block_id is None or annotation.end_block_id is None:
         return None
@@ -61,7 +61,7 @@ def anchor_of(annotation: Annotation, index_of: dict[int, int]) -> Anchor | None
 
 
 def render_blocks(
-    blocks: Sequence[Block], annotations: Sequence[Annotation]
+    blocks: Sequence[Block], annotations: Sequence["Annotation | Highlight"]
 ) -> list[RenderedBlock]:
     """Every block with its highlights, in one pass over the annotations."""
     index_of = {b.pk: i for i, b in enumerate(blocks)}
@@ -82,7 +82,7 @@ def render_blocks(
     ]
 
 
-def label_counts(annotations: Sequence[Annotation]) -> dict[str, int]:
+def label_counts(annotations: Sequence["Annotation | Highlight"]) -> dict[str, int]:
     """Highlights per label, and in all; a deleted highlight's placeholder is none of them."""
     counts = {value: 0 for value in Label.values}
     for annotation in annotations:
@@ -92,21 +92,59 @@ def label_counts(annotations: Sequence[Annotation]) -> dict[str, int]:
     return counts
 
 
-# What the text, the counts and a stub card read: no note, no authors, counts or links.
-STUB_FIELDS = (
-    "article",
-    "author",
+@dataclass(slots=True)
+class Highlight:
+    """What the text, the counts and a stub card need of an annotation, read as plain values.
+
+    An article at classroom scale has thousands of these per page: a model instance each cost
+    more than everything else done with them.
+    """
+
+    pk: int
+    author_id: int
+    label: str
+    start_block_id: int | None
+    start_offset: int
+    end_block_id: int | None
+    end_offset: int
+    exact: str
+    visibility: str
+    classroom_id: int | None
+    deleted_at: object
+    start_block: Block | None = None
+    end_block: Block | None = None
+    is_mine: bool = False
+
+    @classmethod
+    def read(cls, queryset, blocks: Sequence[Block], viewer_id: int | None) -> list["Highlight"]:
+        """`queryset`'s annotations as highlights, their blocks attached from `blocks`."""
+        by_id = {b.pk: b for b in blocks}
+        found = []
+        for row in queryset.values_list(*HIGHLIGHT_FIELDS):
+            highlight = cls(*row)
+            highlight.start_block = by_id.get(highlight.start_block_id)
+            highlight.end_block = by_id.get(highlight.end_block_id)
+            highlight.is_mine = highlight.author_id == viewer_id
+            found.append(highlight)
+        return found
+
+
+HIGHLIGHT_FIELDS = (
+    "pk",
+    "author_id",
     "label",
-    "start_block",
+    "start_block_id",
     "start_offset",
-    "end_block",
+    "end_block_id",
     "end_offset",
     "exact",
     "visibility",
-    "classroom",
+    "classroom_id",
     "deleted_at",
 )
 ICONS = {Label.CLAIM: "◆", Label.EVIDENCE: "■", Label.OPINION: "●"}
+LABELS = dict(Label.choices)
+STUB_QUOTE = 140
 
 
 @dataclass
@@ -114,7 +152,7 @@ class CardGroup:
     """A run of the margin in document order: cards in full, or stubs to fetch as a batch."""
 
     cards: list[Annotation] = field(default_factory=list)
-    stubs: list[Annotation] = field(default_factory=list)
+    stubs: list[Highlight] = field(default_factory=list)
     url: str = ""
 
     @property
@@ -123,7 +161,7 @@ class CardGroup:
 
 
 def margin_groups(
-    annotations: Sequence[Annotation], full: dict[int, Annotation], url: str, batch: int
+    annotations: Sequence[Highlight], full: dict[int, Annotation], url: str, batch: int
 ) -> list[CardGroup]:
     """The margin in document order: the `full` cards as they are, the rest as stub batches.
 
@@ -149,18 +187,16 @@ def margin_groups(
     return groups
 
 
-def stub_html(annotation: Annotation) -> str:
+def stub_html(annotation: Highlight) -> str:
     """A card before it is filled in: label, paragraph, quote and the permalink.
 
     Enough to filter it, find it from its highlight and read the quote; the permalink opens
     the whole card with its thread without scripts. Built without the template engine: a
     class's article holds thousands of these.
     """
-    from .templatetags.gloss import clip
-
     pk = annotation.pk
     link = reverse_pk("annotations:card", pk)
-    mine = "true" if getattr(annotation, "is_mine", False) else "false"
+    mine = "true" if annotation.is_mine else "false"
     start, end = annotation.start_block, annotation.end_block
     if annotation.deleted_at:
         kind, title = "deleted", '<span class="tag tag--deleted">Deleted highlight</span>'
@@ -169,9 +205,12 @@ def stub_html(annotation: Annotation) -> str:
         kind = annotation.label
         title = (
             f'<span class="tag tag--{kind}"><span class="tag__icon" aria-hidden="true">'
-            f"{ICONS[kind]}</span>{Label(kind).label}</span>"
+            f"{ICONS[kind]}</span>{LABELS[kind]}</span>"
         )
-        body = f'<blockquote class="card__quote">{escape(clip(annotation.exact, 140))}</blockquote>'
+        quote = annotation.exact
+        if len(quote) > STUB_QUOTE:  # the card in full has more; the stub shows three lines
+            quote = quote[: STUB_QUOTE - 1].rstrip() + "…"
+        body = f'<blockquote class="card__quote">{escape(quote)}</blockquote>'
         more = "Show note and replies"
     if start is None or end is None:
         where = '<span class="card__where card__where--detached">detached</span>'

@@ -18,13 +18,13 @@ from config import throttle
 from .anchoring import Anchor, AnchorError, Quote, resolve, sentences
 from .forms import AnnotationEditForm, SelectionForm, SentenceRangeForm
 from .models import Annotation, Label
-from .rendering import STUB_FIELDS, label_counts, margin_groups, render_blocks
+from .rendering import Highlight, label_counts, margin_groups, render_blocks
 from .threads import thread_context
 
 # The margin renders this many cards in full; the rest arrive as stubs in batches of
 # MARGIN_BATCH, each filled in when it scrolls into view (see margin_groups).
-MARGIN_FIRST = 20
-MARGIN_BATCH = 20
+MARGIN_FIRST = 12
+MARGIN_BATCH = 16
 # How long a process answers live-update polls from the version it last read.
 LIVE_SECONDS = 1
 # Cards a request may ask to have in full (open threads, cards on screen, one batch).
@@ -96,17 +96,9 @@ def reader_context(
     """
     scope = reading_scope(request, article)
     blocks = list(article.blocks.order_by("position"))
-    by_id = {b.pk: b for b in blocks}
     # Only what the text, the counts and the stubs need: no authors, counts or links.
-    light = Annotation.objects.visible_to(request.user).only(*STUB_FIELDS)
-    annotations = list(_scoped(light, request, article, scope).in_document_order())
-    for annotation in annotations:
-        annotation.is_mine = annotation.author_id == request.user.pk
-        # The blocks are loaded already: attaching them spares a join carrying their text.
-        if annotation.start_block_id in by_id:
-            annotation.start_block = by_id[annotation.start_block_id]
-        if annotation.end_block_id in by_id:
-            annotation.end_block = by_id[annotation.end_block_id]
+    visible = _scoped(Annotation.objects.visible_to(request.user), request, article, scope)
+    annotations = Highlight.read(visible.in_document_order(), blocks, request.user.pk)
     wanted = {
         *(a.pk for a in annotations[:MARGIN_FIRST]),
         *open_thread_ids(request),

@@ -105,8 +105,15 @@ function showCard(mark) {
   document.querySelectorAll(".card--active").forEach((c) => c.classList.remove("card--active"));
   card.classList.add("card--active");
   card.focus({ preventScroll: true });
-  scrollIntoMargin(card);
+  // A stub is filled in once in view: jump there, rather than glide past (and fill) the rest.
+  const stub = card.classList.contains("card--stub");
+  wanted = stub ? card.id : "";
+  scrollIntoMargin(card, stub ? "auto" : smoothly());
 }
+
+// The card a highlight asked for while it was a stub: batches filled in above it make it
+// move, so it is brought back into view until it is whole.
+let wanted = "";
 
 // ---- drawer (phones) ----
 
@@ -215,31 +222,24 @@ function init() {
   document.body.addEventListener("htmx:afterSettle", afterSwap);
   document.body.addEventListener("htmx:oobAfterSwap", afterSwap);
 
-  // A batch of stubs filled in replaces the elements the reader may be on: keep the active
-  // card marked and the focus on the same card.
-  let refocus = null;
+  // A batch of stubs filled in replaces elements the reader may be on: keep the focus on the
+  // same card, and the card a highlight asked for marked and in view.
+  let refocus = "";
   document.body.addEventListener("htmx:beforeSwap", (event) => {
     const batch = event.detail.target;
     if (!batch?.matches?.(".card-batch")) return;
     const focused = document.activeElement?.closest?.("[data-annotation]");
-    const active = batch.querySelector(".card--active");
-    refocus = {
-      focus: batch.contains(focused) ? focused.id : "",
-      active: active ? active.id : "",
-    };
+    if (batch.contains(focused)) refocus = focused.id;
   });
   // After the settle: htmx copies the old element's attributes onto its successor until then.
   document.body.addEventListener("htmx:afterSettle", () => {
-    if (!refocus) return;
-    const { focus, active } = refocus;
-    refocus = null;
-    if (focus) document.getElementById(focus)?.focus({ preventScroll: true });
-    const card = active && document.getElementById(active);
-    if (card) {
-      card.classList.add("card--active");
-      // Filled-in cards above it are taller than their stubs were: bring it back into view.
-      scrollIntoMargin(card, "auto");
-    }
+    if (refocus) document.getElementById(refocus)?.focus({ preventScroll: true });
+    refocus = "";
+    const card = wanted && document.getElementById(wanted);
+    if (!card) return;
+    card.classList.add("card--active");
+    scrollIntoMargin(card, "auto");
+    if (!card.classList.contains("card--stub")) wanted = "";
   });
 
   drawerOpen = toggleButton()?.getAttribute("aria-expanded") === "true";

@@ -164,14 +164,14 @@ def test_an_open_thread_and_the_cards_on_screen_come_in_full_wherever_they_are(c
     assert ids[-1] in full_ids(html) and "Late reply" in html
     # The live update brings the cards the page says are on screen in full: they don't fall
     # back to stubs under the reader's eyes.
-    near = ids[30:33]
+    near = ids[MARGIN_FIRST + 2 : MARGIN_FIRST + 5]
     response = client.get(
         f"/articles/{article.slug}/updates/",
         {"v": 0, "near": ",".join(map(str, near))},
         headers=HTMX,
     )
     assert set(near) <= set(full_ids(response.content.decode()))
-    assert ids[34] in stub_ids(response.content.decode())
+    assert ids[MARGIN_FIRST + 6] in stub_ids(response.content.decode())
 
 
 def test_a_new_highlight_deep_in_the_margin_comes_back_in_full(client, crowded):
