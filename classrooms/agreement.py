@@ -32,9 +32,12 @@ class Mark(NamedTuple):
     label: str
 
 
-@dataclass(frozen=True, order=True)
-class Unit:
-    """A sentence: block index (0-based) and its code point range in that block."""
+class Unit(NamedTuple):
+    """A sentence: block index (0-based) and its code point range in that block.
+
+    A tuple rather than a frozen dataclass: thousands of (unit, student) keys are hashed and
+    sorted per page, and a tuple does both in C.
+    """
 
     block: int
     start: int
@@ -73,35 +76,44 @@ def units(blocks: Sequence[str]) -> list[Unit]:
     return [Unit(i, a, b) for i, text in enumerate(blocks) for a, b in sentences(text)]
 
 
-def _covered(blocks: Sequence[str], mark: Mark) -> Iterable[tuple[int, int, int]]:
+def _covered(blocks: Sequence[str], mark: Mark) -> Sequence[tuple[int, int, int]]:
     """(block, start, end) of the part of a highlight inside each block it touches."""
+    if mark.start_block == mark.end_block:
+        # Most highlights stay within one block: no loop for them.
+        inside = 0 <= mark.start_block < len(blocks) and mark.start_offset < mark.end_offset
+        return ((mark.start_block, mark.start_offset, mark.end_offset),) if inside else ()
+    found = []
     last = min(mark.end_block, len(blocks) - 1)
     for block in range(max(mark.start_block, 0), last + 1):
         start = mark.start_offset if block == mark.start_block else 0
         end = mark.end_offset if block == mark.end_block else len(blocks[block])
         if start < end:
-            yield block, start, end
+            found.append((block, start, end))
+    return found
 
 
 def unit_labels(blocks: Sequence[str], marks: Iterable[Mark]) -> dict[Unit, dict[object, str]]:
     """For each unit anyone labelled: student → the label that counts for them."""
-    by_block: dict[int, list[Unit]] = defaultdict(list)
+    by_block: list[list[Unit]] = [[] for _ in blocks]
     for unit in units(blocks):
         by_block[unit.block].append(unit)
-    # (unit, student) → (overlap, input order, label): max() picks the largest overlap, then
-    # the latest highlight.
-    best: dict[tuple[Unit, object], tuple[int, int, str]] = {}
-    for order, mark in enumerate(marks):
+    # (unit, student) → (overlap, label). Marks come oldest first, so a later highlight that
+    # covers as much replaces an earlier one: the largest overlap wins, ties to the latest.
+    best: dict[tuple[Unit, object], tuple[int, str]] = {}
+    for mark in marks:
+        student, label = mark.student, mark.label
         for block, start, end in _covered(blocks, mark):
             for unit in by_block[block]:
-                overlap = min(end, unit.end) - max(start, unit.start)
-                if overlap > 0:
-                    key = (unit, mark.student)
-                    candidate = (overlap, order, mark.label)
-                    if key not in best or candidate > best[key]:
-                        best[key] = candidate
+                _, unit_start, unit_end = unit
+                if unit_start < end and unit_end > start:
+                    overlap = (end if end < unit_end else unit_end) - (
+                        start if start > unit_start else unit_start
+                    )
+                    held = best.get((unit, student))
+                    if held is None or overlap >= held[0]:
+                        best[unit, student] = (overlap, label)
     labels: dict[Unit, dict[object, str]] = defaultdict(dict)
-    for (unit, student), (_, _, label) in sorted(best.items(), key=lambda item: item[0][0]):
+    for (unit, student), (_, label) in sorted(best.items(), key=lambda item: item[0][0]):
         labels[unit][student] = label
     return dict(labels)
 
@@ -140,17 +152,23 @@ def alpha(labels: dict[Unit, dict[object, str]]) -> float | None:
     units_ = sorted(shared(labels))
     if len(units_) < 2:
         return None
-    students = sorted({s for u in units_ for s in labels[u]}, key=repr)
     domain = sorted({label for u in units_ for label in labels[u].values()})
-    code = {label: float(i) for i, label in enumerate(domain)}
-    row = {s: i for i, s in enumerate(students)}
-    data = np.full((len(students), len(units_)), np.nan)
-    for column, unit in enumerate(units_):
-        for student, label in labels[unit].items():
-            data[row[student], column] = code[label]
+    column = {label: i for i, label in enumerate(domain)}
+    # How many students chose each label, per unit: what the library would count from a
+    # students × units table, without building that table of NaNs first.
+    counts = []
+    for unit in units_:
+        row = [0] * len(domain)
+        for label in labels[unit].values():
+            row[column[label]] += 1
+        counts.append(row)
     try:
         with np.errstate(divide="ignore", invalid="ignore"):
-            value = float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
+            value = float(
+                krippendorff.alpha(
+                    value_counts=np.array(counts, dtype=np.int64), level_of_measurement="nominal"
+                )
+            )
     except (ValueError, ZeroDivisionError):
         # The library refuses a one-value domain: nobody ever chose differently.
         return None

@@ -218,6 +218,56 @@ def test_it_never_counts_the_answer_key(teacher_client, assignment, article, peo
     assert response.context["counts"]["highlights"] == 0
 
 
+def test_it_counts_nothing_hanging_off_highlights_that_are_not_the_assignments(
+    teacher_client, assignment, article, people
+):
+    # Same article, same class, but not the class's reading: the answer key and a stranger's
+    # public highlight. Replies, links and votes on them are read with the class's and must be
+    # left out, as must "disagree" marks on their paragraph.
+    classroom, ann, bob = assignment.classroom, people["ann"], people["bob"]
+    key = work(article, people["teacher"], classroom, 2, CATS, "claim")
+    key.visibility, key.assignment = "key", assignment
+    key.save()
+    stranger = work(article, make_user("stranger"), classroom, 2, BIRDS, visibility="public")
+    ann_claim = work(article, ann, classroom, 3, RAIN, "claim")
+    for outside in (key, stranger):
+        reply = outside.reply(ann, "Not so.", "disagree")
+        HelpfulVote.objects.create(voter=bob, reply=reply)
+        EvidenceLink.objects.create(
+            evidence=outside, claim=ann_claim, relation="supports", author=ann
+        )
+
+    response = teacher_client.get(dashboard_url(assignment))
+    assert counts(response)["ann"] == (1, 0, 0, 0, 0, 0, "in progress")
+    assert response.context["counts"]["highlights"] == 1
+    assert response.context["counts"]["replies"] == 0
+    assert [(b.highlights, b.disagreements) for b in response.context["bars"]] == [
+        (0, 0),
+        (0, 0),
+        (1, 0),
+    ]
+
+
+def test_it_counts_the_thread_of_a_deleted_highlight_but_not_the_highlight(
+    teacher_client, assignment, article, people
+):
+    ann, bob = people["ann"], people["bob"]
+    gone = work(article, ann, assignment.classroom, 2, CATS, "claim")
+    reply = gone.reply(bob, "Not a claim.", "disagree")
+    HelpfulVote.objects.create(voter=ann, reply=reply)
+    gone.remove()
+
+    response = teacher_client.get(dashboard_url(assignment))
+    assert counts(response)["ann"] == (0, 0, 0, 0, 0, 0, "not started")
+    assert counts(response)["bob"] == (0, 0, 0, 1, 0, 1, "in progress")
+    assert response.context["counts"]["highlights"] == 0
+    assert response.context["counts"]["replies"] == 1
+    # A placeholder marks no paragraph, so neither does the disagreement in its thread.
+    assert all(b.disagreements == 0 for b in response.context["bars"])
+    export = teacher_client.get(dashboard_url(assignment, "annotations.csv")).content.decode()
+    assert "(deleted)" in export and "Not a claim." in export
+
+
 @pytest.mark.parametrize("who", ["student", "other_teacher", "anonymous"])
 @pytest.mark.parametrize("what", ["dashboard/", "dashboard.csv", "annotations.csv"])
 def test_it_looks_missing_to_anyone_but_the_classs_teachers(
@@ -520,4 +570,5 @@ def test_it_does_not_count_the_teachers_discussion_as_a_student_label(
     discuss(teacher_client, assignment)
     after = teacher_client.get(dashboard_url(assignment)).context
     assert after["contested"][0]["passage"].raters == before["contested"][0]["passage"].raters
-    assert after["contested"][0]["discussion"] is not None
+    discussion = Annotation.objects.get(note=DISCUSSION_NOTE)
+    assert after["contested"][0]["discussion_url"] == discussion.get_absolute_url()
