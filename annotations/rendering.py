@@ -1,8 +1,10 @@
 """Turn an article's blocks and annotations into escaped HTML with flat <mark> segments."""
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.core.cache import caches
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -12,12 +14,14 @@ from config.reversing import reverse_pk
 from .anchoring import Anchor, Span, segment, spans_for_block
 from .models import Annotation, Label
 
+# Marks are the same for as long as the text and the highlights are; this only bounds memory.
+SHARED_MARKS_SECONDS = 600
+
 
 @dataclass
 class RenderedBlock:
     block: Block
     html: SafeString
-    annotation_ids: list[int] = field(default_factory=list)
 
     @property
     def position(self) -> int:
@@ -77,9 +81,34 @@ def render_blocks(
             if span is not None:
                 spans[i].append(span)
     return [
-        RenderedBlock(block, block_html(block.text, block_spans), [s.key for s in block_spans])
+        RenderedBlock(block, block_html(block.text, block_spans))
         for block, block_spans in zip(blocks, spans, strict=True)
     ]
+
+
+def shared_blocks(
+    blocks: Sequence[Block], highlights: Sequence["Highlight"]
+) -> list[RenderedBlock]:
+    """render_blocks, done once per process for every reader who sees the same highlights.
+
+    The marks depend only on the blocks' text and the highlights' places and labels, and a
+    class mostly sees the same ones: the key is exactly those, so no reader can get another's
+    marks (a private note makes its own key). Kept in the per-process `marks` cache.
+    """
+    marks = [
+        (h.pk, h.label, h.start_block_id, h.start_offset, h.end_block_id, h.end_offset)
+        for h in highlights
+        if not h.deleted_at
+    ]
+    texts = [(b.pk, b.position, b.kind, b.text) for b in blocks]
+    key = hashlib.sha256(repr((texts, marks)).encode()).hexdigest()
+    if (html := caches["marks"].get(key)) is not None:
+        # Made by block_html, which escapes every piece of text.
+        safe = [mark_safe(h) for h in html]  # noqa: S308
+        return [RenderedBlock(b, h) for b, h in zip(blocks, safe, strict=True)]
+    rendered = render_blocks(blocks, highlights)
+    caches["marks"].set(key, [str(r.html) for r in rendered], SHARED_MARKS_SECONDS)
+    return rendered
 
 
 def label_counts(annotations: Sequence["Annotation | Highlight"]) -> dict[str, int]:

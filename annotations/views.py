@@ -18,7 +18,7 @@ from config import throttle
 from .anchoring import Anchor, AnchorError, Quote, resolve, sentences
 from .forms import AnnotationEditForm, SelectionForm, SentenceRangeForm
 from .models import Annotation, Label
-from .rendering import Highlight, label_counts, margin_groups, render_blocks
+from .rendering import Highlight, label_counts, margin_groups, shared_blocks
 from .threads import thread_context
 
 # The margin renders this many cards in full; the rest arrive as stubs in batches of
@@ -118,7 +118,7 @@ def reader_context(
         "article": article,
         "scope": scope,
         "key_result": key_result,
-        "blocks": render_blocks(blocks, annotations),
+        "blocks": shared_blocks(blocks, annotations),
         "margin": margin_groups(annotations, cards, batch_url(article, scope), MARGIN_BATCH),
         "counts": label_counts(annotations),
         "labels": Label,

@@ -135,6 +135,13 @@ CACHES = {
         "LOCATION": "gloss-fragments",
         "OPTIONS": {"MAX_ENTRIES": 50},
     },
+    # Highlighted article text by the set of highlights marked in it (per process): a class
+    # mostly sees the same set, so its readers share one rendering.
+    "marks": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "gloss-marks",
+        "OPTIONS": {"MAX_ENTRIES": 500},
+    },
     # Each article's activity counter as this process last read it, for at most a second:
     # every open page polls it every 5 s, and one read a second serves them all.
     "versions": {

@@ -100,3 +100,4 @@ def _forget_article_versions():
     from django.core.cache import caches
 
     caches["versions"].clear()
+    caches["marks"].clear()

@@ -201,3 +201,31 @@ def test_a_new_highlight_deep_in_the_margin_comes_back_in_full(client, crowded):
     assert new.pk in full_ids(html) and "Mine at the end" in html
     # The rest of the response's margin is stubs past the first screenful, as on the page.
     assert len(full_ids(html)) == MARGIN_FIRST + 1
+
+
+def test_readers_who_see_the_same_highlights_share_one_rendering_of_the_text(
+    client, crowded, monkeypatch
+):
+    from annotations import rendering
+
+    renders = []
+    real = rendering.render_blocks
+    monkeypatch.setattr(rendering, "render_blocks", lambda *args: renders.append(1) or real(*args))
+    article, alice, bob = crowded["article"], make_user(), make_user()
+    client.force_login(alice)
+    first = client.get(article.get_absolute_url()).content.decode()
+    client.force_login(bob)
+    client.get(article.get_absolute_url())
+    assert len(renders) == 1
+    # Bob's private note is his alone: his text gets its mark, Alice's keeps hers.
+    note = make_annotation(article, bob, block=1, start=0, end=3)
+    note.visibility = "private"
+    note.save()
+    bobs = client.get(article.get_absolute_url()).content.decode()
+    marked = re.compile(rf'data-annotations="[^"]*\b{note.pk}\b')
+    assert len(renders) == 2 and marked.search(bobs)
+    client.force_login(alice)
+    again = client.get(article.get_absolute_url()).content.decode()
+    assert len(renders) == 2 and not marked.search(again)
+    text = again[again.index('<div class="article-text">') : again.index("</article>")]
+    assert text == first[first.index('<div class="article-text">') : first.index("</article>")]
