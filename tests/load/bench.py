@@ -151,6 +151,17 @@ def endpoints(described: dict, tmp: Path) -> list[Endpoint]:
             )
         )
     slug500 = articles["500"]["slug"]
+    # The stubs the article page leaves in the margin fetch their cards 16 at a time.
+    batch = ",".join(str(pk) for pk in sorted(articles["500"]["reply_targets"])[:16])
+    found.append(
+        Endpoint(
+            "margin batch of 16 cards",
+            500,
+            f"/articles/{slug500}/cards/?ids={batch}",
+            who="student",
+            htmx=True,
+        )
+    )
     found.append(
         Endpoint(
             "live update, nothing new",
