@@ -358,7 +358,9 @@ class ReplyQuerySet(models.QuerySet):
         """
         from classrooms.models import Membership
 
-        replies = self.filter(annotation__in=Annotation.objects.visible_to(user))
+        # The rule on the joined annotation, not `annotation__in=<every visible annotation>`:
+        # PostgreSQL hashed that subquery over the whole site's annotations on every read.
+        replies = self.filter(visibility_q(user, "annotation__"))
         if not user.is_authenticated:
             return replies.filter(hidden=False)
         if user.is_staff and user.has_perm("annotations.change_annotation"):
@@ -456,9 +458,12 @@ class LinkRelation(models.TextChoices):
 
 class EvidenceLinkQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """A link shows only where both its ends may be seen."""
-        visible = Annotation.objects.visible_to(user)
-        return self.filter(evidence__in=visible, claim__in=visible)
+        """A link shows only where both its ends may be seen.
+
+        The rule on each joined end, so the cost follows the links read, not the whole site's
+        annotations (as `evidence__in=<every visible annotation>` made it).
+        """
+        return self.filter(visibility_q(user, "evidence__"), visibility_q(user, "claim__"))
 
 
 class EvidenceLink(models.Model):
