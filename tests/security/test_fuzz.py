@@ -27,7 +27,7 @@ from classrooms.models import Classroom, Flag
 from .permission_table import ROLES, TABLE, changed_tables, every_url, snapshot
 
 pytestmark = pytest.mark.django_db
-# 42 endpoints × (6 fixed + this many random) examples: about 30 s per database on an idle
+# 43 endpoints × (6 fixed + this many random) examples: about 30 s per database on an idle
 # machine. Hunt longer locally with GLOSS_FUZZ_EXAMPLES=500.
 EXAMPLES = int(os.environ.get("GLOSS_FUZZ_EXAMPLES", "8"))
 MISSING = object()
@@ -152,9 +152,20 @@ GET_ENDPOINTS = [
         {
             "v": lambda w: -1,
             "open_threads": lambda w: w.annotation.pk,
+            "near": lambda w: f"{w.annotation.pk},{w.reply.annotation_id}",
             "assignment": lambda w: w.assignment.pk,
         },
         lambda w: f"/articles/{w.article.slug}/updates/",
+    ),
+    _query(
+        "annotations:cards",
+        "student",
+        {
+            "ids": lambda w: f"{w.annotation.pk},{w.reply.annotation_id}",
+            "open_threads": lambda w: w.annotation.pk,
+            "assignment": lambda w: w.assignment.pk,
+        },
+        lambda w: f"/articles/{w.article.slug}/cards/",
     ),
     _query(
         "annotations:card",
