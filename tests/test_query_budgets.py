@@ -170,3 +170,37 @@ def test_anonymous_readers_share_one_rendering_until_something_changes(
     )
     fresh = client.get(article.get_absolute_url()).content.decode()
     assert fresh.count('class="card card--') == first.count('class="card card--') + 1
+
+
+# ---- The debate map, shared by anonymous readers ----
+
+
+def debate_map(html: str) -> str:
+    return html[html.index("<main") : html.index("</main>")]
+
+
+def test_anonymous_readers_share_one_debate_map_until_a_link_changes_it(
+    client, reading, django_assert_num_queries
+):
+    article, claim = reading["article"], reading["claim"]
+    url = f"/articles/{article.slug}/map/"
+    # article, annotations (authors, paragraphs, counts joined), evidence on the claims, the
+    # claims of the evidence
+    with django_assert_num_queries(4):
+        first = client.get(url).content.decode()
+    # The map comes from the shared rendering: only the article row is read.
+    with django_assert_num_queries(1):
+        again = client.get(url).content.decode()
+    assert debate_map(again) == debate_map(first)
+    # A new link moves the article's activity counter, and the next reader sees it at once.
+    reader = reading["reader"]
+    evidence = make_annotation(article, reader, block=4, start=0, end=5, label="evidence")
+    link = {"claim": claim.pk, "relation": "refutes", "justification": "Not so."}
+    client.force_login(reader)
+    assert client.post(f"/annotations/{evidence.pk}/link/", link, headers=HTMX).status_code == 200
+    client.logout()
+    fresh = client.get(url).content.decode()
+    assert fresh.count('class="map-ev map-ev--refutes"') == 1 + first.count(
+        'class="map-ev map-ev--refutes"'
+    )
+    assert "Not so." in fresh

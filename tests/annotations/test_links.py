@@ -1,5 +1,6 @@
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from annotations import links
@@ -512,6 +513,127 @@ def test_anyone_may_read_a_debate_map(client, article, claim):
     html = client.get(map_url(article)).content.decode()
     assert "Kremlin’s offer is simple" in html
     assert "No replies yet" in html
+
+
+# ---- The map anonymous readers share ----
+
+
+@pytest.fixture
+def anonymous():
+    return Client()
+
+
+def map_of(client, article) -> str:
+    """The map itself, without the page around it (whose CSRF token changes per request)."""
+    html = client.get(map_url(article)).content.decode()
+    return html[html.index("<main") : html.index("</main>")]
+
+
+def claim_entry(html: str, claim) -> str:
+    start = html.index('<article class="map-claim')
+    start = html.index(f'id="claim-{claim.pk}"', start)
+    return html[start : html.index("</article>", start)]
+
+
+def test_anonymous_readers_share_one_rendering_of_the_map(
+    anonymous, article, evidence, claim, django_assert_num_queries
+):
+    make_link(evidence, claim)
+    first = map_of(anonymous, article)
+    assert "Exports fell by a third." in claim_entry(first, claim)
+    # Only the article is read: the map is the one the first reader had rendered.
+    with django_assert_num_queries(1):
+        assert map_of(anonymous, article) == first
+    # The page around it is each reader's own: its sign-in link comes back to the map.
+    assert "?next=/articles/the-deal/map/" in anonymous.get(map_url(article)).content.decode()
+    # A curator's edit moves the article's version, not its activity: the map follows too.
+    article.title = "The deal, revisited"
+    article.save(update_fields=["title"])
+    article.bump_version()
+    assert '<h1 class="page-title">The deal, revisited</h1>' in map_of(anonymous, article)
+
+
+def test_an_anonymous_reader_sees_a_new_link_at_once_and_its_removal(
+    client, anonymous, article, evidence, claim
+):
+    assert "Unsupported" in claim_entry(map_of(anonymous, article), claim)
+    post_link(client, evidence, link_data(claim, "refutes", "The export figures."))
+    entry = claim_entry(map_of(anonymous, article), claim)
+    assert "Unsupported" not in entry
+    assert "Exports fell by a third." in entry and "The export figures." in entry
+    link = EvidenceLink.objects.get()
+    client.post(f"/links/{link.pk}/delete/", {"card": evidence.pk}, headers=HTMX)
+    entry = claim_entry(map_of(anonymous, article), claim)
+    assert "Unsupported" in entry and "Exports fell by a third." not in entry
+
+
+@pytest.mark.parametrize("card", ["evidence", "claim"])
+def test_a_link_made_from_another_article_shows_on_the_map_at_once(
+    client, anonymous, article, elsewhere, reader, claim, card
+):
+    # "dent Russia’s economy", in the other article
+    foreign = make_annotation(elsewhere, reader, block=1, start=25, end=46, label="evidence")
+    assert "dent Russia’s economy" not in map_of(anonymous, article)
+    post_link(client, foreign, link_data(claim, "qualifies"))
+    entry = claim_entry(map_of(anonymous, article), claim)
+    assert "dent Russia’s economy" in entry and "in <cite>Sanctions at work</cite>" in entry
+    assert "Evidence for claims in other articles" in map_of(anonymous, elsewhere)
+    # Removed from either card, it leaves both maps.
+    link = EvidenceLink.objects.get()
+    client.post(f"/links/{link.pk}/delete/", {"card": getattr(link, f"{card}_id")}, headers=HTMX)
+    assert "dent Russia’s economy" not in map_of(anonymous, article)
+    assert "Evidence for claims in other articles" not in map_of(anonymous, elsewhere)
+
+
+def test_evidence_for_a_claim_elsewhere_shows_on_both_maps_at_once(
+    client, anonymous, article, elsewhere, evidence, far_claim
+):
+    here, there = map_of(anonymous, article), map_of(anonymous, elsewhere)
+    assert "Evidence for claims in other articles" not in here
+    assert "Exports fell by a third." not in claim_entry(there, far_claim)
+    post_link(client, evidence, link_data(far_claim, "refutes"))
+    assert "Evidence for claims in other articles" in map_of(anonymous, article)
+    assert "Exports fell by a third." in claim_entry(map_of(anonymous, elsewhere), far_claim)
+
+
+def test_the_shared_map_follows_what_changes_in_the_articles_its_links_lead_to(
+    client, anonymous, article, elsewhere, reader, claim, django_assert_num_queries
+):
+    foreign = make_annotation(elsewhere, reader, block=1, start=25, end=46, label="evidence")
+    post_link(client, foreign, link_data(claim, "qualifies"))
+    assert "in <cite>Sanctions at work</cite>" in map_of(anonymous, article)
+    # The article, then the counters of the other articles its links lead to.
+    with django_assert_num_queries(2):
+        map_of(anonymous, article)
+    before = activity(article)
+    # A curator renames the other article: only its version moves.
+    elsewhere.title = "Sanctions, a year on"
+    elsewhere.save(update_fields=["title"])
+    elsewhere.bump_version()
+    assert "in <cite>Sanctions, a year on</cite>" in map_of(anonymous, article)
+    # A teacher hides the evidence there, and restores it: only that article is touched.
+    for hidden in [True, False]:
+        foreign.hidden = hidden
+        foreign.save(update_fields=["hidden", "updated"])
+        elsewhere.touch()
+        assert ("dent Russia’s economy" in map_of(anonymous, article)) is not hidden
+    # Its author deletes it, and the link with it.
+    foreign.remove()
+    assert "dent Russia’s economy" not in map_of(anonymous, article)
+    assert activity(article) == before
+
+
+def test_signed_in_readers_neither_get_nor_fill_the_shared_map(
+    client, anonymous, article, reader, claim
+):
+    # "Exports fell by a third.", a private note linked to a public claim
+    mine = make_annotation(article, reader, block=3, start=54, end=78, label="evidence")
+    mine.visibility = "private"
+    mine.save(update_fields=["visibility"])
+    post_link(client, mine, link_data(claim))
+    assert "Exports fell by a third." in claim_entry(map_of(client, article), claim)
+    assert "Exports fell by a third." not in claim_entry(map_of(anonymous, article), claim)
+    assert "Exports fell by a third." in claim_entry(map_of(client, article), claim)
 
 
 # ---- Queries ----

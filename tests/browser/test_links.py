@@ -194,3 +194,39 @@ def test_linking_from_the_pickers_own_page_returns_to_the_evidence(
         "Supported by 0 · Refuted by 0 · Qualified by 1"
     )
     assert EvidenceLink.objects.get().claim == here
+
+
+def test_an_anonymous_reader_of_the_map_sees_a_link_made_elsewhere_at_once(
+    live_server, browser, page, article, elsewhere, evidence, claims
+):
+    _, far = claims
+    # Someone without an account has the other article's map open: the claim has no evidence.
+    anonymous = browser.new_context()
+    map_page = anonymous.new_page()
+    map_url = live_server.url + f"/articles/{elsewhere.slug}/map/"
+    map_page.goto(map_url)
+    entry = map_page.locator(f"#claim-{far.pk}")
+    expect(entry).to_contain_text("Unsupported")
+
+    # The author links their evidence to it from the card on their own article.
+    _, picker = open_picker(page, live_server, article, evidence)
+    choice = picker.get_by_role("form", name="Sanctions have failed")
+    choice.get_by_role("radio", name="Refutes").check()
+    choice.get_by_role("button", name="Link").click()
+    card = page.locator(f"#annotation-{evidence.pk}")
+    expect(card).to_contain_text("Refutes: “Sanctions have failed”")
+
+    map_page.reload()
+    against = entry.get_by_role("region", name="Evidence against")
+    expect(against).to_contain_text("Exports fell by a third.")
+    expect(against).to_contain_text("in The deal")
+    expect(entry).not_to_contain_text("Unsupported")
+
+    # And when the author removes it, it leaves the map as soon.
+    page.once("dialog", lambda dialog: dialog.accept())
+    card.get_by_role("button", name=re.compile("^Remove link to claim")).click()
+    expect(card).not_to_contain_text("Refutes:")
+    map_page.reload()
+    expect(entry).to_contain_text("Unsupported")
+    expect(entry).not_to_contain_text("Exports fell by a third.")
+    anonymous.close()
