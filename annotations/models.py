@@ -301,9 +301,13 @@ class Annotation(models.Model):
         was about those words (links, helpful votes, flags on the highlight itself).
         """
         article = self.article
+        # Cards and maps in the articles its links reach show its words too.
+        linked = self.linked_articles()
         if not self.replies.exists():
             self.delete()
             article.touch()
+            for other in linked:
+                other.touch()
             return
         from classrooms.models import Flag  # classrooms builds on annotations
 
@@ -320,6 +324,17 @@ class Annotation(models.Model):
         Flag.objects.filter(annotation=self, reply__isnull=True).delete()
         Notification.objects.filter(annotation=self, reply__isnull=True).delete()
         article.touch()
+        for other in linked:
+            other.touch()
+
+    def linked_articles(self) -> list[Article]:
+        """Other articles holding an end of one of this highlight's links."""
+        ends = EvidenceLink.objects.filter(Q(evidence=self) | Q(claim=self))
+        pks = {
+            pk for pair in ends.values_list("evidence__article", "claim__article") for pk in pair
+        }
+        pks.discard(self.article_id)
+        return list(Article.objects.filter(pk__in=pks)) if pks else []
 
     def set_resolved(self, resolved: bool) -> None:
         self.resolved = resolved

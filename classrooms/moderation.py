@@ -108,6 +108,9 @@ def _decide(moderator, annotation, reply, action: str) -> None:
         target.hidden = action == "hide"
         target.save(update_fields=["hidden", "updated"])
         annotation.article.touch()
+        if reply is None:  # its links' other ends show the highlight, or stop showing it
+            for other in annotation.linked_articles():
+                other.touch()
     Flag.objects.filter(annotation=annotation, reply=reply, handled__isnull=True).update(
         handled=timezone.now()
     )

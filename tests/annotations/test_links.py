@@ -617,10 +617,12 @@ def test_the_shared_map_follows_what_changes_in_the_articles_its_links_lead_to(
         foreign.save(update_fields=["hidden", "updated"])
         elsewhere.touch()
         assert ("dent Russia’s economy" in map_of(anonymous, article)) is not hidden
-    # Its author deletes it, and the link with it.
+    assert activity(article) == before  # the map noticed by itself
+    # Its author deletes it, and the link with it: the claim's cards listed it, so deleting
+    # moves the claim's article too (for the article page's shared rendering).
     foreign.remove()
     assert "dent Russia’s economy" not in map_of(anonymous, article)
-    assert activity(article) == before
+    assert activity(article) > before
 
 
 def test_signed_in_readers_neither_get_nor_fill_the_shared_map(
@@ -664,3 +666,31 @@ def test_the_map_and_the_article_take_constant_queries(client, article, elsewher
     one = [queries_for(client, url) for url in urls]
     linked_claims(article, elsewhere, make_user(), 29, start=1)
     assert [queries_for(client, url) for url in urls] == one
+
+
+# ---- Other articles see the change at once ----
+
+
+@pytest.mark.parametrize("change", ["delete", "hide"])
+def test_an_anonymous_reader_of_the_claim_sees_its_far_evidence_go_at_once(
+    client, article, elsewhere, evidence, far_claim, change
+):
+    """The claim's article is rendered once for every anonymous reader: deleting or hiding
+    the evidence, in another article, must move that article's counter too."""
+    from classrooms.models import Classroom, Membership
+    from classrooms.moderation import _decide
+
+    make_link(evidence, far_claim)
+    anonymous = Client()
+    assert "Exports fell by a third" in anonymous.get(elsewhere.get_absolute_url()).content.decode()
+    if change == "delete":
+        evidence.remove()
+    else:
+        classroom = Classroom.objects.create(name="9B")
+        teacher = make_user()
+        classroom.add_member(teacher, Membership.Role.TEACHER)
+        _decide(teacher, evidence, None, "hide")
+    assert (
+        "Exports fell by a third"
+        not in anonymous.get(elsewhere.get_absolute_url()).content.decode()
+    )
