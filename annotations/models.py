@@ -115,8 +115,13 @@ class AnnotationQuerySet(models.QuerySet):
         )
 
     def for_reader(self, user):
-        """Cards as `user` sees them: authors, anchors, thread counts and links, batched."""
-        visible_links = EvidenceLink.objects.visible_to(user)
+        """Cards as `user` sees them: authors, anchors, thread counts and links, batched.
+
+        A link shows where both ends may be seen (EvidenceLink.visible_to); the card's end is
+        visible already, so each prefetch checks the other end only: the rule is the costliest
+        condition to build and to plan.
+        """
+        links = EvidenceLink.objects.all()
         return (
             self.visible_to(user)
             .select_related("author", "start_block", "end_block", "classroom")
@@ -124,13 +129,13 @@ class AnnotationQuerySet(models.QuerySet):
             .prefetch_related(
                 Prefetch(
                     "evidence_links",
-                    queryset=visible_links.select_related(
+                    queryset=links.filter(visibility_q(user, "evidence__")).select_related(
                         "evidence__author", "evidence__article", "evidence__start_block"
                     ),
                 ),
                 Prefetch(
                     "claim_links",
-                    queryset=visible_links.select_related(
+                    queryset=links.filter(visibility_q(user, "claim__")).select_related(
                         "claim__author", "claim__article", "claim__start_block"
                     ),
                 ),
