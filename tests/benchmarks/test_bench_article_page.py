@@ -6,29 +6,21 @@ rendered in full and the rest are stubs. Timed only by `make bench`; in the norm
 runs once and checks that every highlight the student may see is in the margin.
 """
 
-import io
-import json
-
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.management import call_command
-from django.test import Client
 
 from annotations.models import Annotation, visibility_q
 from annotations.views import MARGIN_FIRST
+from tests.benchmarks.clients import client_of
 
 
 @pytest.fixture
-def bench(db, tmp_path) -> dict:
-    output = tmp_path / "bench.json"
-    call_command("make_bench_data", sizes="500", output=str(output), stdout=io.StringIO())
-    return json.loads(output.read_text())
+def bench(make_bench) -> dict:
+    return make_bench(500)
 
 
 def test_it_renders_500_highlights_for_a_signed_in_student(benchmark, bench):
-    client = Client()
-    client.cookies[settings.SESSION_COOKIE_NAME] = bench["sessions"]["student"]
+    client = client_of(bench, "student")
     slug = bench["articles"]["500"]["slug"]
     response = benchmark(client.get, f"/articles/{slug}/")
     assert response.status_code == 200

@@ -4,28 +4,20 @@ Timed only by `make bench`; in the normal suite it runs once and checks the page
 the database holds.
 """
 
-import io
-import json
-
 import pytest
-from django.conf import settings
-from django.core.management import call_command
-from django.test import Client
 
 from annotations.models import Annotation, Reply
 from classrooms import agreement
+from tests.benchmarks.clients import client_of
 
 
 @pytest.fixture
-def bench(db, tmp_path) -> dict:
-    output = tmp_path / "bench.json"
-    call_command("make_bench_data", sizes="1500", output=str(output), stdout=io.StringIO())
-    return json.loads(output.read_text())
+def bench(make_bench) -> dict:
+    return make_bench(1500)
 
 
 def test_it_renders_the_dashboard_of_1500_highlights(benchmark, bench):
-    client = Client()
-    client.cookies[settings.SESSION_COOKIE_NAME] = bench["sessions"]["teacher"]
+    client = client_of(bench, "teacher")
     article = bench["articles"]["1500"]
     response = benchmark(client.get, f"/assignments/{article['assignment']}/dashboard/")
     assert response.status_code == 200

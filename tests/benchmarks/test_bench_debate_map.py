@@ -6,23 +6,16 @@ around the map. Timed only by `make bench`; in the normal suite each runs once a
 every claim the reader may see is on the map.
 """
 
-import io
-import json
-
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.core.management import call_command
-from django.test import Client
 
 from annotations.models import Annotation, Label, visibility_q
+from tests.benchmarks.clients import client_of
 
 
 @pytest.fixture
-def bench(db, tmp_path) -> dict:
-    output = tmp_path / "bench.json"
-    call_command("make_bench_data", sizes="1500", output=str(output), stdout=io.StringIO())
-    return json.loads(output.read_text())
+def bench(make_bench) -> dict:
+    return make_bench(1500)
 
 
 def claims_seen_by(user, slug: str) -> int:
@@ -31,8 +24,7 @@ def claims_seen_by(user, slug: str) -> int:
 
 
 def test_it_renders_the_map_of_1500_highlights_for_a_signed_in_student(benchmark, bench):
-    client = Client()
-    client.cookies[settings.SESSION_COOKIE_NAME] = bench["sessions"]["student"]
+    client = client_of(bench, "student")
     slug = bench["articles"]["1500"]["slug"]
     response = benchmark(client.get, f"/articles/{slug}/map/")
     assert response.status_code == 200
@@ -41,7 +33,7 @@ def test_it_renders_the_map_of_1500_highlights_for_a_signed_in_student(benchmark
 
 
 def test_anonymous_readers_share_the_map_of_1500_highlights(benchmark, bench):
-    client = Client()
+    client = client_of(bench)
     slug = bench["articles"]["1500"]["slug"]
     first = client.get(f"/articles/{slug}/map/")
     response = benchmark(client.get, f"/articles/{slug}/map/")
