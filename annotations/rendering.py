@@ -253,6 +253,11 @@ def stub_html(annotation: Highlight) -> str:
             f'<a class="card__where" href="#p-{start.position}"{jump}>¶{span}'
             '<span class="visually-hidden"> — show in the text</span></a>'
         )
+    # Dozens of these links in a row: each names its highlight to a screen reader.
+    whose = "the deleted highlight" if annotation.deleted_at else f"this {kind}"
+    if start is not None:
+        whose += f" on ¶{start.position}"
+    more += f'<span class="visually-hidden"> — {whose}</span>'
     return (
         f'<article class="card card--{kind} card--stub" id="annotation-{pk}"'
         f' data-annotation="{pk}" data-kind="{kind}" data-mine="{mine}" tabindex="-1"'
