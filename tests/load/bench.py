@@ -333,11 +333,19 @@ def stop_server(server: subprocess.Popen) -> None:
         server.wait(timeout=10)
 
 
+def request_path(endpoint: Endpoint) -> str:
+    """The endpoint's path; a poll with nothing new asks with the article's current version."""
+    if endpoint.live_version != "current":
+        return endpoint.path
+    slug = endpoint.path.split("/")[2]
+    return f"{endpoint.path}?v={current_activity(slug)}"
+
+
 def probe(endpoint: Endpoint, env: dict) -> tuple[int, int, float]:
     """One request alone: status, body size and seconds, so a broken endpoint fails loudly."""
     if not endpoint.read:
         return 0, 0, 0.0
-    request = urllib.request.Request(f"{BASE}{endpoint.path}", headers=headers_for(env))
+    request = urllib.request.Request(f"{BASE}{request_path(endpoint)}", headers=headers_for(env))
     started = time.monotonic()
     try:
         with urllib.request.urlopen(request, timeout=180) as response:
@@ -366,10 +374,7 @@ def run_wrk(wrk: str, endpoint: Endpoint, described: dict, csrf: str) -> dict:
     env["BENCH_SESSION"] = described["sessions"][endpoint.who] if endpoint.who else ""
     env["BENCH_CSRF"] = csrf if endpoint.who else ""
     env["BENCH_DATA"] = endpoint.data
-    path = endpoint.path
-    if endpoint.live_version == "current":
-        slug = path.split("/")[2]
-        path = f"{path}?v={current_activity(slug)}"
+    path = request_path(endpoint)
     command = [
         wrk,
         "--threads",
