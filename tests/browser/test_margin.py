@@ -127,3 +127,35 @@ def test_a_new_highlight_deep_in_the_text_arrives_in_full_and_what_is_on_screen_
     # The margin came back fresh, yet the card that was on screen is still whole.
     expect(deep_card).not_to_have_class(re.compile("card--stub"))
     expect(deep_card).to_contain_text(f"Why {PARAGRAPHS}.{PER_PARAGRAPH - 1} matters")
+
+
+def test_a_batch_that_failed_says_so_and_loads_when_seen_again(live_server, page, crowded, reader):
+    page.set_viewport_size({"width": 1366, "height": 900})
+    failed = []
+
+    def fail_once(route):
+        if not failed:
+            failed.append(route.request.url)
+            route.fulfill(
+                status=503,
+                content_type="text/plain; charset=utf-8",
+                body="Gloss is down for a moment.",
+            )
+        else:
+            route.continue_()
+
+    page.route("**/cards/**", fail_once)
+    page.goto(live_server.url + crowded["article"].get_absolute_url())
+    margin = page.locator("#margin")
+    first_stub = crowded["annotations"][MARGIN_FIRST]
+    card = page.locator(f"#annotation-{first_stub.pk}")
+    card.scroll_into_view_if_needed()
+    expect(page.get_by_text("Gloss is down for a moment.")).to_be_visible()
+    expect(card).to_have_class(re.compile("card--stub"))
+    # Away and back: the batch asks again, and this time it arrives.
+    margin.evaluate("m => { m.scrollTop = 0; }")
+    page.wait_for_timeout(300)
+    card.scroll_into_view_if_needed()
+    expect(card).not_to_have_class(re.compile("card--stub"))
+    expect(card).to_contain_text("Wren")
+    assert len(failed) == 1
