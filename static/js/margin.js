@@ -242,6 +242,12 @@ function init() {
     if (!card.classList.contains("card--stub")) wanted = "";
   });
 
+  // The reader scrolling or typing on their own takes over from the card kept in view (else a
+  // batch that failed would pull them back at every later swap).
+  for (const type of ["wheel", "touchmove", "keydown"]) {
+    document.addEventListener(type, () => { wanted = ""; }, { passive: true });
+  }
+
   drawerOpen = toggleButton()?.getAttribute("aria-expanded") === "true";
   applyFilters(false); // radios restored by the browser on back/forward or reload
 }

@@ -159,3 +159,29 @@ def test_a_batch_that_failed_says_so_and_loads_when_seen_again(live_server, page
     expect(card).not_to_have_class(re.compile("card--stub"))
     expect(card).to_contain_text("Wren")
     assert len(failed) == 1
+
+
+def test_scrolling_away_from_a_card_that_will_not_load_is_not_undone(
+    live_server, page, crowded, reader
+):
+    page.set_viewport_size({"width": 1366, "height": 900})
+    deep = crowded["annotations"][-1]
+    # Its batch never arrives; every other batch does.
+    page.route(
+        "**/cards/**",
+        lambda route: route.abort() if str(deep.pk) in route.request.url else route.continue_(),
+    )
+    page.goto(live_server.url + crowded["article"].get_absolute_url())
+    page.locator(f'mark[data-annotations~="{deep.pk}"]').first.click()
+    deep_card = page.locator(f"#annotation-{deep.pk}")
+    expect(deep_card).to_be_focused()
+    # The reader scrolls the margin back up; the batches there fill in (each a swap)…
+    page.locator("#margin").hover()
+    for _ in range(4):
+        page.mouse.wheel(0, -1500)
+        page.wait_for_timeout(150)
+    middle = crowded["annotations"][MARGIN_FIRST + 20]
+    expect(page.locator(f"#annotation-{middle.pk}")).not_to_have_class(re.compile("card--stub"))
+    # …and none of them pulls the margin back down to the card that could not load.
+    page.wait_for_timeout(300)
+    expect(deep_card).not_to_be_in_viewport()
